@@ -1,0 +1,214 @@
+//! The path tree the replay works on: one node per path ever seen, interned once.
+//!
+//! A node is 24 bytes and a name is stored once in an arena, however many layers touch
+//! the path: memory follows the number of distinct paths, not of entries or bytes.
+//! Nodes are never freed. A hidden subtree is marked absent, and because hiding a node
+//! always hides everything below it, a walk over present nodes can stop at any absent
+//! one.
+
+use hashbrown::HashTable;
+use std::hash::BuildHasher;
+
+pub type NodeId = u32;
+pub type ContentId = u32;
+pub const NONE: u32 = u32::MAX;
+pub const ROOT: NodeId = 0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Absent,
+    Dir,
+    /// A regular file or a hard link: it reaches a content (or none, for a hard link
+    /// whose target did not exist).
+    File,
+    Symlink,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Node {
+    pub parent: NodeId,
+    name_off: u32,
+    name_len: u32,
+    first_child: NodeId,
+    next_sibling: NodeId,
+    pub content: ContentId,
+    pub kind: NodeKind,
+}
+
+pub struct Tree {
+    nodes: Vec<Node>,
+    names: Vec<u8>,
+    /// (parent, name) → node, hashed without storing the key twice.
+    index: HashTable<NodeId>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree::new()
+    }
+}
+
+impl Tree {
+    pub fn new() -> Tree {
+        Tree {
+            nodes: vec![Node {
+                parent: NONE,
+                name_off: 0,
+                name_len: 0,
+                first_child: NONE,
+                next_sibling: NONE,
+                content: NONE,
+                kind: NodeKind::Dir,
+            }],
+            names: Vec::new(),
+            index: HashTable::new(),
+            hasher: hashbrown::DefaultHashBuilder::default(),
+        }
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
+        &mut self.nodes[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    pub fn name(&self, id: NodeId) -> &[u8] {
+        let n = &self.nodes[id as usize];
+        &self.names[n.name_off as usize..(n.name_off + n.name_len) as usize]
+    }
+
+    fn hash(&self, parent: NodeId, name: &[u8]) -> u64 {
+        self.hasher.hash_one((parent, name))
+    }
+
+    /// The child called `name`, present or not, if the path was ever seen.
+    pub fn child(&self, parent: NodeId, name: &[u8]) -> Option<NodeId> {
+        let hash = self.hash(parent, name);
+        self.index
+            .find(hash, |&id| {
+                let n = &self.nodes[id as usize];
+                n.parent == parent
+                    && &self.names[n.name_off as usize..(n.name_off + n.name_len) as usize] == name
+            })
+            .copied()
+    }
+
+    /// The child called `name`, created (absent) if the path was never seen.
+    pub fn child_or_insert(&mut self, parent: NodeId, name: &[u8]) -> NodeId {
+        if let Some(id) = self.child(parent, name) {
+            return id;
+        }
+        let id = self.nodes.len() as NodeId;
+        let name_off = self.names.len() as u32;
+        self.names.extend_from_slice(name);
+        let next_sibling = self.nodes[parent as usize].first_child;
+        self.nodes.push(Node {
+            parent,
+            name_off,
+            name_len: name.len() as u32,
+            first_child: NONE,
+            next_sibling,
+            content: NONE,
+            kind: NodeKind::Absent,
+        });
+        self.nodes[parent as usize].first_child = id;
+        let hash = self.hash(parent, name);
+        let Tree {
+            index,
+            nodes,
+            names,
+            hasher,
+        } = self;
+        index.insert_unique(hash, id, |&other| {
+            let n = &nodes[other as usize];
+            hasher.hash_one((
+                n.parent,
+                &names[n.name_off as usize..(n.name_off + n.name_len) as usize],
+            ))
+        });
+        id
+    }
+
+    /// The present node at `path`: every component before the last must be a present
+    /// directory. Symlinks are never followed.
+    pub fn lookup(&self, path: &[u8]) -> Option<NodeId> {
+        let mut at = ROOT;
+        if path.is_empty() {
+            return Some(ROOT);
+        }
+        for part in path.split(|b| *b == b'/') {
+            if self.nodes[at as usize].kind != NodeKind::Dir {
+                return None;
+            }
+            at = self.child(at, part)?;
+            if self.nodes[at as usize].kind == NodeKind::Absent {
+                return None;
+            }
+        }
+        Some(at)
+    }
+
+    /// Present children of a node, in no particular order.
+    pub fn present_children(&self, id: NodeId) -> PresentChildren<'_> {
+        PresentChildren {
+            tree: self,
+            next: self.nodes[id as usize].first_child,
+        }
+    }
+
+    /// The full path of a node, `/`-joined from the root.
+    pub fn path_of(&self, id: NodeId) -> Vec<u8> {
+        let mut parts = Vec::new();
+        let mut at = id;
+        while at != ROOT && at != NONE {
+            parts.push(self.name(at));
+            at = self.nodes[at as usize].parent;
+        }
+        let mut out = Vec::new();
+        for (i, p) in parts.iter().rev().enumerate() {
+            if i > 0 {
+                out.push(b'/');
+            }
+            out.extend_from_slice(p);
+        }
+        out
+    }
+
+    pub fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.names.capacity()
+            + self.index.capacity() * (std::mem::size_of::<NodeId>() + 1)
+    }
+}
+
+pub struct PresentChildren<'a> {
+    tree: &'a Tree,
+    next: NodeId,
+}
+
+impl Iterator for PresentChildren<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        while self.next != NONE {
+            let id = self.next;
+            let n = &self.tree.nodes[id as usize];
+            self.next = n.next_sibling;
+            if n.kind != NodeKind::Absent {
+                return Some(id);
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,135 @@
+//! The terminal report: one row per history step, then the totals.
+//!
+//! Numbers are right-aligned human sizes; the instruction comes last so it alone is cut
+//! to the terminal width. Everything from the image is escaped first.
+
+use std::io::Write;
+
+use bytesize::ByteSize;
+
+use super::{Render, Report, StepReport};
+use crate::sanitize::escape;
+
+/// Human size, in SI units as `docker images` prints them.
+pub fn human(bytes: u64) -> String {
+    ByteSize(bytes).display().si().to_string()
+}
+
+/// Terminal styling, all no-ops when colour is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Styles {
+    pub color: bool,
+}
+
+impl Styles {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color && !text.is_empty() {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    pub fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    pub fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+    pub fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    pub fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+}
+
+pub struct Table {
+    /// Columns available; the instruction column takes what the others leave.
+    pub width: usize,
+    pub styles: Styles,
+}
+
+const STEP_W: usize = 4;
+const SIZE_W: usize = 9;
+const HIDDEN_W: usize = 12;
+
+impl Table {
+    fn row(&self, step: &StepReport) -> (String, bool) {
+        let hidden_by = if step.removed_by.is_empty() {
+            String::new()
+        } else {
+            let mut by = step.removed_by.clone();
+            by.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.step.cmp(&b.step)));
+            let names: Vec<String> = by.iter().map(|r| r.step.to_string()).collect();
+            format!("step {}", names.join(","))
+        };
+        let (size, wasted) = if step.layer.is_none() {
+            ("-".to_string(), "-".to_string())
+        } else {
+            (human(step.bytes), human(step.wasted_bytes))
+        };
+        let text = step
+            .instruction
+            .as_deref()
+            .map(escape)
+            .unwrap_or_else(|| match step.layer {
+                Some(l) => format!("(layer {l})"),
+                None => String::new(),
+            });
+        let fixed = format!(
+            "{:>STEP_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:<HIDDEN_W$}  ",
+            step.index, size, wasted, hidden_by
+        );
+        let room = self.width.saturating_sub(fixed.chars().count()).max(20);
+        let line = format!("{fixed}{}", truncate(&text, room));
+        (line, step.wasted_bytes > 0)
+    }
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+impl Render for Table {
+    fn render(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let s = &self.styles;
+        let header = format!(
+            "{:>STEP_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:<HIDDEN_W$}  {}",
+            "STEP", "SIZE", "WASTED", "HIDDEN BY", "INSTRUCTION"
+        );
+        writeln!(out, "{}", s.bold(&header))?;
+        for step in &report.steps {
+            let (line, wasteful) = self.row(step);
+            let line = if step.layer.is_none() {
+                s.dim(&line)
+            } else if wasteful {
+                s.red(&line)
+            } else {
+                line
+            };
+            writeln!(out, "{line}")?;
+        }
+        let sum = &report.summary;
+        let percent = if sum.total_bytes == 0 {
+            0.0
+        } else {
+            sum.wasted_bytes as f64 * 100.0 / sum.total_bytes as f64
+        };
+        let total = format!(
+            "total {}  final {}  wasted {} ({:.1}%)  efficiency {:.1}%",
+            human(sum.total_bytes),
+            human(sum.final_bytes),
+            human(sum.wasted_bytes),
+            percent,
+            sum.efficiency * 100.0
+        );
+        writeln!(out, "{}", s.bold(&total))?;
+        Ok(())
+    }
+}

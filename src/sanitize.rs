@@ -1,0 +1,71 @@
+//! Paths and `created_by` strings come from whoever built the image. Before they reach
+//! a terminal, control characters (an ANSI escape can rewrite the screen) and invalid
+//! UTF-8 are made visible instead of being interpreted.
+
+use std::fmt::Write;
+
+/// Escapes a string for a terminal: control characters become `\n`, `\t`, `\x1b`, …
+pub fn escape(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        push_char(&mut out, c);
+    }
+    out
+}
+
+/// Escapes raw bytes: valid UTF-8 as [`escape`] does, invalid bytes as `\xNN`.
+pub fn escape_bytes(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_char(&mut out, c);
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}' || c == '\u{202e}'
+}
+
+fn push_char(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\t' => out.push_str("\\t"),
+        '\r' => out.push_str("\\r"),
+        '\\' => out.push('\\'),
+        c if needs_escape(c) => {
+            let n = c as u32;
+            if n <= 0xff {
+                let _ = write!(out, "\\x{n:02x}");
+            } else {
+                let _ = write!(out, "\\u{{{n:x}}}");
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_terminal_controls() {
+        assert_eq!(escape("RUN echo \x1b[2J hi"), "RUN echo \\x1b[2J hi");
+        assert_eq!(escape("a\nb\tc"), "a\\nb\\tc");
+        assert_eq!(escape("plain ünïcode"), "plain ünïcode");
+        assert_eq!(escape("rtl \u{202e}evil"), "rtl \\u{202e}evil");
+    }
+
+    #[test]
+    fn escapes_invalid_utf8_bytes() {
+        assert_eq!(escape_bytes(b"caf\xe9/\x07x"), "caf\\xe9/\\x07x");
+    }
+}

@@ -1,0 +1,514 @@
+//! A bounded, streaming tar header reader shared by the outer-archive index and the
+//! layer walker.
+//!
+//! The `tar` crate parses each 512-byte header; this loop owns everything around it:
+//! PAX and GNU long-name records with size limits (the crate's own iterator reads them
+//! into memory unbounded), seeking or skipping past file data, and telling a clean end
+//! (the all-zero end-of-archive block) from a truncation (plain EOF).
+
+use std::io::{self, Read, Seek, SeekFrom};
+
+pub const BLOCK: u64 = 512;
+
+/// A reader that can move past bytes it does not need: by seeking where the input is a
+/// file, by reading into a scratch buffer where it is a decompressor.
+pub trait Skip: Read {
+    fn skip(&mut self, n: u64) -> io::Result<()>;
+}
+
+/// Skips by seeking: for uncompressed layers read from a file.
+pub struct Seeking<R>(pub R);
+
+impl<R: Read> Read for Seeking<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read + Seek> Skip for Seeking<R> {
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let n = i64::try_from(n).map_err(|_| io::Error::other("skip too large"))?;
+        self.0.seek(SeekFrom::Current(n)).map(|_| ())
+    }
+}
+
+/// Skips by reading: for decompressed streams and stdin.
+pub struct Streaming<R>(pub R);
+
+impl<R: Read> Read for Streaming<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read> Skip for Streaming<R> {
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let copied = io::copy(&mut (&mut self.0).take(n), &mut io::sink())?;
+        if copied < n {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the archive ends inside an entry's data",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What an entry is, reduced to what the waste model distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Symlink,
+    HardLink,
+    /// Character and block devices, FIFOs, and types the model gives no bytes.
+    Other,
+}
+
+/// One entry's header, resolved through any PAX or GNU long-name records before it.
+/// The path and link target are read with [`TarReader::path`] and [`TarReader::link`].
+#[derive(Debug, Clone, Copy)]
+pub struct Header {
+    pub kind: Kind,
+    /// The typeflag byte, for messages about unusual entries.
+    pub typeflag: u8,
+    /// The size stored in the archive (PAX `size` wins over the header field).
+    pub size: u64,
+    /// Offset of the entry's first data byte from the start of the archive.
+    pub data_pos: u64,
+}
+
+/// A format error or I/O failure, with the entry being read when it happened.
+#[derive(Debug)]
+pub struct TarError {
+    pub why: String,
+    /// Raw path bytes of the entry, when the header that failed had one.
+    pub entry: Option<Vec<u8>>,
+}
+
+impl TarError {
+    fn new(why: impl Into<String>) -> Self {
+        TarError {
+            why: why.into(),
+            entry: None,
+        }
+    }
+}
+
+/// Limits on what one entry's metadata may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderLimits {
+    /// Longest path or link target accepted, in bytes.
+    pub max_path_bytes: u64,
+    /// Largest PAX or GNU long-name record read into memory.
+    pub max_extension_bytes: u64,
+}
+
+impl Default for HeaderLimits {
+    fn default() -> Self {
+        HeaderLimits {
+            max_path_bytes: 64 * 1024,
+            max_extension_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+pub struct TarReader<R> {
+    inner: R,
+    /// Archive offset of the next unread byte.
+    pos: u64,
+    /// Data bytes of the current entry not yet consumed, then its padding.
+    remaining: u64,
+    padding: u64,
+    path: Vec<u8>,
+    link: Vec<u8>,
+    limits: HeaderLimits,
+    /// Set once a PAX global header was seen (its records are ignored).
+    pub saw_global_pax: bool,
+}
+
+impl<R: Skip> TarReader<R> {
+    pub fn new(inner: R, limits: HeaderLimits) -> Self {
+        TarReader {
+            inner,
+            pos: 0,
+            remaining: 0,
+            padding: 0,
+            path: Vec::new(),
+            link: Vec::new(),
+            limits,
+            saw_global_pax: false,
+        }
+    }
+
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The current entry's path, raw as stored (not normalised).
+    pub fn path(&self) -> &[u8] {
+        &self.path
+    }
+
+    /// The current entry's link target (symlinks and hard links), raw as stored.
+    pub fn link(&self) -> &[u8] {
+        &self.link
+    }
+
+    /// Reads the next header, skipping whatever data of the previous entry was not
+    /// read. `Ok(None)` means the end-of-archive marker was reached.
+    pub fn next_header(&mut self) -> Result<Option<Header>, TarError> {
+        self.finish_entry().map_err(|e| self.error(e))?;
+        let mut pax_path: Option<Vec<u8>> = None;
+        let mut pax_link: Option<Vec<u8>> = None;
+        let mut pax_size: Option<u64> = None;
+        let mut gnu_path: Option<Vec<u8>> = None;
+        let mut gnu_link: Option<Vec<u8>> = None;
+        loop {
+            let mut block = [0u8; BLOCK as usize];
+            let header_pos = self.pos;
+            match read_block(&mut self.inner, &mut block) {
+                Ok(true) => self.pos += BLOCK,
+                Ok(false) => {
+                    return Err(TarError::new(format!(
+                        "the archive ends at byte {header_pos} without an end-of-archive marker (truncated?)"
+                    )))
+                }
+                Err(e) => return Err(TarError::new(format!("reading the header at byte {header_pos}: {e}"))),
+            }
+            if block.iter().all(|b| *b == 0) {
+                if pax_path.is_some() || gnu_path.is_some() || pax_size.is_some() {
+                    return Err(TarError::new(
+                        "an extended header describes an entry that is not there",
+                    ));
+                }
+                return Ok(None);
+            }
+            let header = tar::Header::from_byte_slice(&block);
+            check_checksum(&block, header).map_err(|why| TarError {
+                why: format!("bad header at byte {header_pos}: {why}"),
+                entry: Some(header.path_bytes().into_owned()),
+            })?;
+            let size = header.entry_size().map_err(|e| TarError {
+                why: format!("bad size field at byte {header_pos}: {e}"),
+                entry: Some(header.path_bytes().into_owned()),
+            })?;
+            let typeflag = header.entry_type().as_byte();
+            match typeflag {
+                b'x' | b'g' => {
+                    let data = self.read_extension(size, "PAX header")?;
+                    if typeflag == b'g' {
+                        // Global records would apply to every later entry; no image
+                        // builder writes them, so they are noted and otherwise ignored.
+                        self.saw_global_pax = true;
+                        continue;
+                    }
+                    for ext in tar::PaxExtensions::new(&data) {
+                        let ext =
+                            ext.map_err(|e| TarError::new(format!("malformed PAX record: {e}")))?;
+                        match ext.key_bytes() {
+                            b"path" | b"GNU.sparse.name" => {
+                                pax_path = Some(ext.value_bytes().to_vec())
+                            }
+                            b"linkpath" => pax_link = Some(ext.value_bytes().to_vec()),
+                            b"size" => {
+                                let v = std::str::from_utf8(ext.value_bytes())
+                                    .ok()
+                                    .and_then(|s| s.parse::<u64>().ok())
+                                    .ok_or_else(|| TarError::new("malformed PAX size record"))?;
+                                pax_size = Some(v);
+                            }
+                            _ => {}
+                        }
+                    }
+                    continue;
+                }
+                b'L' | b'K' => {
+                    let mut data = self.read_extension(size, "GNU long name")?;
+                    while data.last() == Some(&0) {
+                        data.pop();
+                    }
+                    if typeflag == b'L' {
+                        gnu_path = Some(data);
+                    } else {
+                        gnu_link = Some(data);
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+
+            self.path.clear();
+            match pax_path.take().or(gnu_path.take()) {
+                Some(p) => self.path.extend_from_slice(&p),
+                None => self.path.extend_from_slice(&header.path_bytes()),
+            }
+            self.link.clear();
+            match pax_link.take().or(gnu_link.take()) {
+                Some(l) => self.link.extend_from_slice(&l),
+                None => {
+                    if let Some(l) = header.link_name_bytes() {
+                        self.link.extend_from_slice(&l)
+                    }
+                }
+            }
+            if self.path.len() as u64 > self.limits.max_path_bytes
+                || self.link.len() as u64 > self.limits.max_path_bytes
+            {
+                return Err(TarError {
+                    why: format!(
+                        "path of {} bytes exceeds the limit of {} (--max-path-bytes)",
+                        self.path.len().max(self.link.len()),
+                        self.limits.max_path_bytes
+                    ),
+                    entry: Some(self.path[..self.path.len().min(200)].to_vec()),
+                });
+            }
+
+            if typeflag == b'S' {
+                // GNU sparse: extension blocks of the sparse map follow the header,
+                // outside the size field.
+                let mut extended = header
+                    .as_gnu()
+                    .map(|g| g.isextended[0] != 0)
+                    .unwrap_or(false);
+                while extended {
+                    let mut ext = [0u8; BLOCK as usize];
+                    if !read_block(&mut self.inner, &mut ext).map_err(|e| self.error(e))? {
+                        return Err(self.error(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the archive ends inside a sparse map",
+                        )));
+                    }
+                    self.pos += BLOCK;
+                    extended = ext[504] != 0;
+                }
+            }
+
+            let size = pax_size.unwrap_or(size);
+            let kind = match typeflag {
+                b'0' | 0 | b'7' | b'S' => Kind::File,
+                b'5' => Kind::Dir,
+                b'2' => Kind::Symlink,
+                b'1' => Kind::HardLink,
+                _ => Kind::Other,
+            };
+            self.remaining = size;
+            self.padding = (BLOCK - size % BLOCK) % BLOCK;
+            return Ok(Some(Header {
+                kind,
+                typeflag,
+                size,
+                data_pos: self.pos,
+            }));
+        }
+    }
+
+    /// Reads from the current entry's data.
+    pub fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, TarError> {
+        if self.remaining == 0 {
+            return Ok(0);
+        }
+        let want = (buf.len() as u64).min(self.remaining) as usize;
+        let n = self
+            .inner
+            .read(&mut buf[..want])
+            .map_err(|e| self.error(e))?;
+        if n == 0 {
+            return Err(self.error(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the archive ends inside this entry's data",
+            )));
+        }
+        self.remaining -= n as u64;
+        self.pos += n as u64;
+        Ok(n)
+    }
+
+    /// Skips the rest of the current entry, so the stream stands at the next header.
+    fn finish_entry(&mut self) -> io::Result<()> {
+        let rest = self.remaining + self.padding;
+        if rest > 0 {
+            self.inner.skip(rest)?;
+            self.pos += rest;
+            self.remaining = 0;
+            self.padding = 0;
+        }
+        Ok(())
+    }
+
+    fn read_extension(&mut self, size: u64, what: &str) -> Result<Vec<u8>, TarError> {
+        if size > self.limits.max_extension_bytes {
+            return Err(TarError::new(format!(
+                "{what} of {size} bytes exceeds the limit of {} bytes",
+                self.limits.max_extension_bytes
+            )));
+        }
+        let mut data = vec![0u8; size as usize];
+        self.inner
+            .read_exact(&mut data)
+            .map_err(|e| TarError::new(format!("reading a {what}: {e}")))?;
+        self.pos += size;
+        let pad = (BLOCK - size % BLOCK) % BLOCK;
+        self.inner
+            .skip(pad)
+            .map_err(|e| TarError::new(format!("reading a {what}: {e}")))?;
+        self.pos += pad;
+        Ok(data)
+    }
+
+    fn error(&self, e: io::Error) -> TarError {
+        TarError {
+            why: e.to_string(),
+            entry: (!self.path.is_empty()).then(|| self.path.clone()),
+        }
+    }
+}
+
+/// Reads one block. `Ok(false)` means a clean EOF before the first byte.
+fn read_block<R: Read>(r: &mut R, block: &mut [u8; BLOCK as usize]) -> io::Result<bool> {
+    let mut got = 0;
+    while got < block.len() {
+        match r.read(&mut block[got..]) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the archive ends inside a header",
+                ))
+            }
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
+}
+
+/// Checks the header checksum, accepting the signed-byte sum some old tars wrote.
+fn check_checksum(block: &[u8; BLOCK as usize], header: &tar::Header) -> Result<(), String> {
+    let stored = header
+        .cksum()
+        .map_err(|e| format!("unreadable checksum ({e})"))?;
+    let field = 148..156;
+    let unsigned: u32 = block
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if field.contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
+        .sum();
+    if unsigned == stored {
+        return Ok(());
+    }
+    let signed: i64 = block
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if field.contains(&i) {
+                32
+            } else {
+                i64::from(*b as i8)
+            }
+        })
+        .sum();
+    if signed == i64::from(stored) {
+        return Ok(());
+    }
+    Err(format!(
+        "checksum mismatch (stored {stored}, computed {unsigned})"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn archive(build: impl FnOnce(&mut tar::Builder<Vec<u8>>)) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        build(&mut b);
+        b.into_inner().unwrap()
+    }
+
+    fn file(b: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, path, data).unwrap();
+    }
+
+    fn names(bytes: Vec<u8>) -> Result<Vec<(String, u64)>, TarError> {
+        let mut r = TarReader::new(Seeking(Cursor::new(bytes)), HeaderLimits::default());
+        let mut out = vec![];
+        while let Some(h) = r.next_header()? {
+            out.push((String::from_utf8_lossy(r.path()).into_owned(), h.size));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn reads_headers_and_long_names() {
+        let long = format!("{}/f", "d".repeat(300));
+        let bytes = archive(|b| {
+            file(b, "a.txt", b"hello");
+            file(b, &long, b"xy");
+        });
+        assert_eq!(names(bytes).unwrap(), vec![("a.txt".into(), 5), (long, 2)]);
+    }
+
+    #[test]
+    fn missing_end_marker_is_a_truncation() {
+        let mut bytes = archive(|b| file(b, "a", b"1"));
+        bytes.truncate(1024);
+        let err = names(bytes).unwrap_err();
+        assert!(
+            err.why.contains("without an end-of-archive marker"),
+            "{}",
+            err.why
+        );
+    }
+
+    #[test]
+    fn truncation_inside_a_header() {
+        let mut bytes = archive(|b| file(b, "a", b"1"));
+        bytes.truncate(1024 + 100);
+        let err = names(bytes).unwrap_err();
+        assert!(err.why.contains("ends inside a header"), "{}", err.why);
+    }
+
+    #[test]
+    fn bad_checksum_names_the_entry() {
+        let mut bytes = archive(|b| file(b, "victim", b"1"));
+        bytes[0x80] ^= 0x55; // inside the mode field
+        let err = names(bytes).unwrap_err();
+        assert!(err.why.contains("checksum mismatch"), "{}", err.why);
+        assert_eq!(err.entry.as_deref(), Some(&b"victim"[..]));
+    }
+
+    #[test]
+    fn oversized_extension_is_refused() {
+        let mut b = tar::Builder::new(Vec::new());
+        let big = "p".repeat(2000);
+        file(&mut b, &big, b"");
+        let bytes = b.into_inner().unwrap();
+        let mut r = TarReader::new(
+            Seeking(Cursor::new(bytes)),
+            HeaderLimits {
+                max_path_bytes: 64 * 1024,
+                max_extension_bytes: 1000,
+            },
+        );
+        let err = r.next_header().unwrap_err();
+        assert!(err.why.contains("exceeds the limit of 1000"), "{}", err.why);
+    }
+}

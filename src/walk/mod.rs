@@ -1,0 +1,565 @@
+//! Reads one layer's tar into a compact index of entries, without unpacking anything.
+//!
+//! This is the only place that decompresses and the only rayon user. Each layer is
+//! walked on its own, so the pipeline can run them in parallel and hand the indexes to
+//! the sequential replay in [`crate::model`].
+
+pub mod decode;
+pub mod path;
+
+use std::io::{self, BufReader, Read};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
+
+pub use decode::Compression;
+use decode::{Counting, GzipMembers};
+use path::Meaning;
+
+use crate::progress::Progress;
+use crate::source::BlobLocation;
+use crate::tarball::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
+
+/// A slice of a [`LayerIndex`]'s name arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    off: u32,
+    len: u32,
+}
+
+/// What an entry does to the tree, as the waste model distinguishes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    /// A hard link to the given (normalised) target path.
+    HardLink(Span),
+    /// Devices, FIFOs and unknown types: present in the tree, zero bytes.
+    Other,
+    /// `.wh.NAME`: the entry's path is the path it hides.
+    Whiteout,
+    /// `.wh..wh..opq`: the entry's path is the directory whose lower children it hides.
+    Opaque,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Entry {
+    pub path: Span,
+    pub kind: EntryKind,
+    /// Bytes of a regular file (the tar size field); 0 for everything else.
+    pub size: u64,
+    /// Content hash (xxh3-64) when it was computed during the walk.
+    pub hash: Option<u64>,
+    /// Offset of the entry's data in the uncompressed tar, for a targeted re-read.
+    pub data_pos: u64,
+    /// Compressed bytes of the blob consumed when this entry's header was read.
+    pub blob_pos: u64,
+}
+
+/// Everything the model needs from one layer, in tar order.
+#[derive(Debug, Default)]
+pub struct LayerIndex {
+    pub entries: Vec<Entry>,
+    names: Vec<u8>,
+    pub compression: Option<Compression>,
+    /// Bytes of the blob as stored (compressed size), and of its tar.
+    pub blob_bytes: u64,
+    pub tar_bytes: u64,
+    pub warnings: Vec<String>,
+}
+
+impl LayerIndex {
+    pub fn path(&self, span: Span) -> &[u8] {
+        &self.names[span.off as usize..(span.off + span.len) as usize]
+    }
+
+    fn intern(&mut self, bytes: &[u8]) -> Result<Span, String> {
+        let off = u32::try_from(self.names.len()).ok();
+        let len = u32::try_from(bytes.len()).ok();
+        match (off, len) {
+            (Some(off), Some(len)) if off.checked_add(len).is_some() => {
+                self.names.extend_from_slice(bytes);
+                Ok(Span { off, len })
+            }
+            _ => Err("the layer's names exceed 4 GiB".into()),
+        }
+    }
+
+    /// Heap bytes held, for the memory accounting in the benchmark.
+    pub fn heap_bytes(&self) -> usize {
+        self.entries.capacity() * std::mem::size_of::<Entry>() + self.names.capacity()
+    }
+}
+
+/// How to walk: limits, and whether to hash file contents while reading.
+#[derive(Debug, Clone, Copy)]
+pub struct WalkOptions {
+    pub headers: HeaderLimits,
+    /// Most entries one layer may hold before the walk stops with an error.
+    pub max_entries: u64,
+    /// Hash every regular file while walking. Off for seekable uncompressed layers,
+    /// whose few contents that matter are re-read afterwards.
+    pub hash_plain_layers: bool,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            headers: HeaderLimits::default(),
+            max_entries: 50_000_000,
+            hash_plain_layers: false,
+        }
+    }
+}
+
+/// Why a walk failed, with the entry being read (raw bytes, escaped by the caller).
+#[derive(Debug)]
+pub struct WalkError {
+    pub why: String,
+    pub entry: Option<Vec<u8>>,
+}
+
+impl From<TarError> for WalkError {
+    fn from(e: TarError) -> Self {
+        WalkError {
+            why: e.why,
+            entry: e.entry,
+        }
+    }
+}
+
+impl WalkError {
+    fn new(why: impl Into<String>) -> Self {
+        WalkError {
+            why: why.into(),
+            entry: None,
+        }
+    }
+}
+
+/// Walks a layer stored as a byte range of a file.
+pub fn walk_blob(
+    location: &BlobLocation,
+    options: &WalkOptions,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<LayerIndex, WalkError> {
+    let reader = location
+        .open()
+        .map_err(|e| WalkError::new(format!("cannot open {}: {e}", location.file.display())))?;
+    let mut head = [0u8; 6];
+    let n = head.len().min(location.len as usize);
+    reader
+        .read_exact_at(0, &mut head[..n])
+        .map_err(|e| WalkError::new(format!("cannot read: {e}")))?;
+    let compression = Compression::sniff(&head[..n]).map_err(WalkError::new)?;
+    let mut index = match compression {
+        Compression::None => {
+            let mut walker =
+                Walker::new(options, options.hash_plain_layers, progress, cancel, None);
+            let mut tar = TarReader::new(Seeking(reader), options.headers);
+            walker.run(&mut tar)?;
+            let reader = tar.into_inner().0;
+            progress.advance(reader.len().saturating_sub(walker.reported));
+            walker.index.tar_bytes = reader.position();
+            walker.index
+        }
+        _ => walk_compressed(reader, compression, options, progress, cancel)?,
+    };
+    index.blob_bytes = location.len;
+    Ok(index)
+}
+
+/// Walks a layer that can only be read once, front to back (stdin, a compressed outer
+/// archive). Plain layers are hashed as they pass, since there is no second read.
+pub fn walk_stream(
+    reader: &mut dyn Read,
+    options: &WalkOptions,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<LayerIndex, WalkError> {
+    let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+    let head = io::BufRead::fill_buf(&mut buffered)
+        .map_err(|e| WalkError::new(format!("cannot read: {e}")))?;
+    let compression = Compression::sniff(head).map_err(WalkError::new)?;
+    let mut counted = Counting::new(buffered);
+    let index = match compression {
+        Compression::None => {
+            let mut walker = Walker::new(options, true, progress, cancel, None);
+            let mut tar = TarReader::new(Streaming(&mut counted), options.headers);
+            walker.run(&mut tar)?;
+            let mut index = walker.index;
+            index.tar_bytes = tar_position(&index);
+            // A stream is read to its end, so the next member starts where it should.
+            io::copy(&mut counted, &mut io::sink())
+                .map_err(|e| WalkError::new(format!("reading past the end marker: {e}")))?;
+            index
+        }
+        _ => walk_compressed(&mut counted, compression, options, progress, cancel)?,
+    };
+    Ok(LayerIndex {
+        blob_bytes: counted.count(),
+        ..index
+    })
+}
+
+fn tar_position(index: &LayerIndex) -> u64 {
+    index
+        .entries
+        .last()
+        .map(|e| e.data_pos + e.size)
+        .unwrap_or(0)
+}
+
+fn walk_compressed<R: Read>(
+    reader: R,
+    compression: Compression,
+    options: &WalkOptions,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<LayerIndex, WalkError> {
+    let mut counted = Counting::new(reader);
+    let counter = Arc::clone(&counted.counter);
+    let input = BufReader::with_capacity(128 * 1024, &mut counted);
+    let mut walker = Walker::new(options, true, progress, cancel, Some(counter));
+    let (tar_bytes, trailing) = match compression {
+        Compression::Gzip => {
+            let decoder = GzipMembers::new(input);
+            // A large buffer between the inflater and the tar reader: 10% on big layers.
+            let mut tar = TarReader::new(
+                Streaming(BufReader::with_capacity(256 * 1024, decoder)),
+                options.headers,
+            );
+            let position = walker.run(&mut tar)?;
+            let mut decoder = tar.into_inner().0;
+            let rest = drain(&mut decoder)?;
+            (position + rest, decoder.into_inner().trailing_bytes)
+        }
+        Compression::Zstd => {
+            let decoder = zstd::stream::read::Decoder::with_buffer(input)
+                .map_err(|e| WalkError::new(format!("zstd: {e}")))?;
+            let mut tar = TarReader::new(
+                Streaming(BufReader::with_capacity(256 * 1024, decoder)),
+                options.headers,
+            );
+            let position = walker.run(&mut tar)?;
+            let mut decoder = tar.into_inner().0;
+            (position + drain(&mut decoder)?, 0)
+        }
+        Compression::None => unreachable!("plain layers are walked without a decoder"),
+    };
+    let reported = walker.reported;
+    let mut index = walker.index;
+    progress.advance(counted.count().saturating_sub(reported));
+    index.compression = Some(compression);
+    index.tar_bytes = tar_bytes;
+    if trailing > 0 {
+        index.warnings.push(format!(
+            "{trailing} bytes of trailing data after the last gzip member were ignored (the tar inside is complete)"
+        ));
+    }
+    Ok(index)
+}
+
+/// Reads the decompressed stream to its end after the tar's end marker. That checks the
+/// gzip CRC and length of the last member (and zstd's frame checksums), and passes the
+/// estargz table of contents, which follows the end marker and is not part of the layer.
+fn drain<R: Read>(decoder: &mut R) -> Result<u64, WalkError> {
+    io::copy(decoder, &mut io::sink()).map_err(|e| {
+        WalkError::new(format!(
+            "the compressed stream is corrupt after the tar's end: {e}"
+        ))
+    })
+}
+
+/// The per-entry loop, shared by every kind of input.
+struct Walker<'a> {
+    options: &'a WalkOptions,
+    hash: bool,
+    progress: &'a dyn Progress,
+    cancel: &'a AtomicBool,
+    index: LayerIndex,
+    scratch: Vec<u8>,
+    link: Vec<u8>,
+    data: Vec<u8>,
+    clamped: u64,
+    ignored: Vec<(&'static str, u64)>,
+    others: u64,
+    /// Compressed bytes consumed, when a decoder sits between the blob and the tar.
+    blob_counter: Option<Arc<AtomicU64>>,
+    reported: u64,
+}
+
+const PROGRESS_STEP: u64 = 4 << 20;
+
+impl<'a> Walker<'a> {
+    fn new(
+        options: &'a WalkOptions,
+        hash: bool,
+        progress: &'a dyn Progress,
+        cancel: &'a AtomicBool,
+        blob_counter: Option<Arc<AtomicU64>>,
+    ) -> Self {
+        Walker {
+            blob_counter,
+            options,
+            hash,
+            progress,
+            cancel,
+            index: LayerIndex {
+                compression: Some(Compression::None),
+                ..Default::default()
+            },
+            scratch: Vec::new(),
+            link: Vec::new(),
+            data: Vec::new(),
+            clamped: 0,
+            ignored: Vec::new(),
+            others: 0,
+            reported: 0,
+        }
+    }
+
+    /// Walks every entry. Returns the tar position after the end marker.
+    fn run<R: Skip>(&mut self, tar: &mut TarReader<R>) -> Result<u64, WalkError> {
+        let mut position = 0;
+        while let Some(header) = tar.next_header()? {
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(WalkError::new("cancelled"));
+            }
+            if self.index.entries.len() as u64 >= self.options.max_entries {
+                return Err(WalkError::new(format!(
+                    "more than {} entries in one layer (--max-entries)",
+                    self.options.max_entries
+                )));
+            }
+            // Where in the stored blob this entry starts: the compressed position when
+            // there is a decoder (approximate by its buffering), else the tar position.
+            let blob_pos = match &self.blob_counter {
+                Some(counter) => counter.load(Ordering::Relaxed),
+                None => header.data_pos,
+            };
+            if blob_pos.saturating_sub(self.reported) >= PROGRESS_STEP {
+                self.progress.advance(blob_pos - self.reported);
+                self.reported = blob_pos;
+            }
+            self.entry(tar, header, blob_pos)?;
+            position = header.data_pos + header.size.div_ceil(512) * 512;
+        }
+        if tar.saw_global_pax {
+            self.index
+                .warnings
+                .push("the layer has PAX global headers; their records were ignored".into());
+        }
+        self.finish_warnings();
+        // The end marker itself.
+        Ok(position + 512)
+    }
+
+    fn entry<R: Skip>(
+        &mut self,
+        tar: &mut TarReader<R>,
+        header: crate::tarball::Header,
+        blob_pos: u64,
+    ) -> Result<(), WalkError> {
+        if path::normalize(tar.path(), &mut self.scratch) {
+            self.clamped += 1;
+        }
+        let (kind, path) = match path::meaning(&self.scratch) {
+            Meaning::Plain => {
+                let kind = match header.kind {
+                    Kind::File => EntryKind::File,
+                    Kind::Dir => EntryKind::Dir,
+                    Kind::Symlink => EntryKind::Symlink,
+                    Kind::HardLink => {
+                        if path::normalize(tar.link(), &mut self.link) {
+                            self.clamped += 1;
+                        }
+                        let link = std::mem::take(&mut self.link);
+                        let span = self.index.intern(&link).map_err(WalkError::new)?;
+                        self.link = link;
+                        EntryKind::HardLink(span)
+                    }
+                    Kind::Other => {
+                        if !matches!(header.typeflag, b'3' | b'4' | b'6') {
+                            self.others += 1;
+                        }
+                        EntryKind::Other
+                    }
+                };
+                let span = self.index.intern(&self.scratch).map_err(WalkError::new)?;
+                (kind, span)
+            }
+            Meaning::Whiteout(target) => (
+                EntryKind::Whiteout,
+                self.index.intern(&target).map_err(WalkError::new)?,
+            ),
+            Meaning::Opaque(dir) => {
+                let dir = dir.to_vec();
+                (
+                    EntryKind::Opaque,
+                    self.index.intern(&dir).map_err(WalkError::new)?,
+                )
+            }
+            Meaning::Ignored(what) => {
+                match self.ignored.iter_mut().find(|(w, _)| *w == what) {
+                    Some((_, n)) => *n += 1,
+                    None => self.ignored.push((what, 1)),
+                }
+                return Ok(());
+            }
+        };
+        let is_file = kind == EntryKind::File;
+        let hash = if is_file && self.hash {
+            Some(self.hash_data(tar, header.size)?)
+        } else {
+            None
+        };
+        self.index.entries.push(Entry {
+            path,
+            kind,
+            size: if is_file { header.size } else { 0 },
+            hash,
+            data_pos: header.data_pos,
+            blob_pos,
+        });
+        Ok(())
+    }
+
+    fn hash_data<R: Skip>(&mut self, tar: &mut TarReader<R>, size: u64) -> Result<u64, WalkError> {
+        const CHUNK: usize = 256 * 1024;
+        if self.data.len() < CHUNK {
+            self.data.resize(CHUNK, 0);
+        }
+        if size as usize <= CHUNK {
+            let mut got = 0;
+            while got < size as usize {
+                got += tar.read_data(&mut self.data[got..size as usize])?;
+            }
+            return Ok(xxh3_64(&self.data[..got]));
+        }
+        let mut hasher = Xxh3::new();
+        loop {
+            let n = tar.read_data(&mut self.data)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&self.data[..n]);
+        }
+        Ok(hasher.digest())
+    }
+
+    fn finish_warnings(&mut self) {
+        if self.clamped > 0 {
+            self.index.warnings.push(format!(
+                "{} entr{} with '..' climbing above the root were kept inside the image's tree",
+                self.clamped,
+                if self.clamped == 1 { "y" } else { "ies" }
+            ));
+        }
+        for (what, n) in std::mem::take(&mut self.ignored) {
+            self.index.warnings.push(format!(
+                "{n} whiteout entr{} ignored: {what}",
+                if n == 1 { "y" } else { "ies" }
+            ));
+        }
+        if self.others > 0 {
+            self.index.warnings.push(format!(
+                "{} entries of unknown tar types counted as zero-byte non-files",
+                self.others
+            ));
+        }
+    }
+}
+
+/// Hashes byte ranges of an uncompressed layer: the targeted second read of entries
+/// whose identity decides a reason (same-size overwrites) or a duplicate.
+pub fn hash_ranges(location: &BlobLocation, ranges: &[(u64, u64)]) -> Result<Vec<u64>, WalkError> {
+    let reader = location
+        .open()
+        .map_err(|e| WalkError::new(format!("cannot open {}: {e}", location.file.display())))?;
+    let mut buf = Vec::new();
+    ranges
+        .iter()
+        .map(|&(at, len)| {
+            let mut hasher = Xxh3::new();
+            let mut done = 0u64;
+            while done < len {
+                let n = (len - done).min(1 << 20) as usize;
+                buf.resize(n, 0);
+                reader
+                    .read_exact_at(at + done, &mut buf[..n])
+                    .map_err(|e| WalkError::new(format!("re-reading data at byte {at}: {e}")))?;
+                hasher.update(&buf[..n]);
+                done += n as u64;
+            }
+            // Streaming and one-shot xxh3 agree, so these match hashes taken inline.
+            Ok(hasher.digest())
+        })
+        .collect()
+}
+
+/// A plain-data description of an entry, for building a [`LayerIndex`] without a tar:
+/// the model's unit tests and the replay fuzz target use it.
+#[derive(Debug, Clone, Copy)]
+pub enum Spec<'a> {
+    /// A regular file of `bytes`, with a content hash standing for its data.
+    File {
+        bytes: u64,
+        hash: u64,
+    },
+    Dir,
+    Symlink,
+    HardLink(&'a str),
+    Other,
+    /// A whiteout *entry name* such as `a/.wh.b` or `a/.wh..wh..opq`.
+    Whiteout,
+}
+
+impl LayerIndex {
+    /// Appends an entry as the walker would, from an un-normalised tar name.
+    pub fn push(&mut self, name: &str, spec: Spec<'_>) {
+        let mut normalized = Vec::new();
+        path::normalize(name.as_bytes(), &mut normalized);
+        let (kind, span) = match (path::meaning(&normalized), spec) {
+            (Meaning::Whiteout(target), _) => (EntryKind::Whiteout, self.intern(&target)),
+            (Meaning::Opaque(dir), _) => {
+                let dir = dir.to_vec();
+                (EntryKind::Opaque, self.intern(&dir))
+            }
+            (Meaning::Ignored(_), _) => return,
+            (Meaning::Plain, spec) => {
+                let kind = match spec {
+                    Spec::File { .. } => EntryKind::File,
+                    Spec::Dir => EntryKind::Dir,
+                    Spec::Symlink => EntryKind::Symlink,
+                    Spec::Other | Spec::Whiteout => EntryKind::Other,
+                    Spec::HardLink(target) => {
+                        let mut t = Vec::new();
+                        path::normalize(target.as_bytes(), &mut t);
+                        match self.intern(&t) {
+                            Ok(span) => EntryKind::HardLink(span),
+                            Err(_) => return,
+                        }
+                    }
+                };
+                (kind, self.intern(&normalized))
+            }
+        };
+        let Ok(span) = span else { return };
+        let (size, hash) = match (kind, spec) {
+            (EntryKind::File, Spec::File { bytes, hash }) => (bytes, Some(hash)),
+            _ => (0, None),
+        };
+        self.entries.push(Entry {
+            path: span,
+            kind,
+            size,
+            hash,
+            data_pos: 0,
+            blob_pos: 0,
+        });
+    }
+}
