@@ -156,12 +156,45 @@ impl LayerRef {
     }
 }
 
+/// Opens a layer's blob as a stream, once per call.
+pub type OpenLayer = Box<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
+
+/// How to read one layer's blob.
+pub enum LayerSource {
+    /// A byte range of a local file: read with `pread`, seeking past file data, and
+    /// re-readable for the few contents whose identity matters.
+    File(BlobLocation),
+    /// A stream opened on demand (a registry blob, say): read once, hashed as it goes.
+    /// `size` is the stored size when known, for scheduling and progress.
+    Stream { open: OpenLayer, size: Option<u64> },
+}
+
+impl LayerSource {
+    pub fn size(&self) -> u64 {
+        match self {
+            LayerSource::File(l) => l.len,
+            LayerSource::Stream { size, .. } => size.unwrap_or(0),
+        }
+    }
+}
+
+impl fmt::Debug for LayerSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LayerSource::File(l) => f.debug_tuple("File").field(l).finish(),
+            LayerSource::Stream { size, .. } => {
+                f.debug_struct("Stream").field("size", size).finish()
+            }
+        }
+    }
+}
+
 /// An image whose layers can each be opened on their own: the parallel path.
 #[derive(Debug)]
-pub struct SeekableImage {
+pub struct LayeredImage {
     pub name: String,
     pub plan: Plan,
-    pub layers: Vec<BlobLocation>,
+    pub layers: Vec<LayerSource>,
 }
 
 /// Bytes to read once, front to back: stdin and compressed archives.
@@ -171,7 +204,7 @@ pub struct StreamInput {
 }
 
 pub enum Opened {
-    Seekable(Box<SeekableImage>),
+    Layered(Box<LayeredImage>),
     Stream(StreamInput),
 }
 
@@ -278,9 +311,9 @@ pub fn open(spec: &str, options: &PlanOptions) -> Result<Opened> {
                 document: "the manifest".into(),
                 blob: layer.name.clone(),
             })?;
-        layers.push(location);
+        layers.push(LayerSource::File(location));
     }
-    Ok(Opened::Seekable(Box::new(SeekableImage {
+    Ok(Opened::Layered(Box::new(LayeredImage {
         name,
         plan,
         layers,

@@ -1,0 +1,245 @@
+//! The pipeline: source → walk (parallel) → model (sequential replay) → report.
+
+mod stream;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::model::{steps, Replay};
+use crate::progress::Progress;
+use crate::report::{ImageInfo, LayerFacts, Report};
+use crate::sanitize::escape_bytes;
+use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions};
+use crate::walk::{self, Compression, LayerIndex, WalkError, WalkOptions};
+
+/// Everything that shapes one analysis.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub plan: PlanOptions,
+    pub walk: WalkOptions,
+    /// Worker threads for walking layers; 0 means one per core.
+    pub threads: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            plan: PlanOptions {
+                max_metadata_bytes: 64 * 1024 * 1024,
+                ..Default::default()
+            },
+            walk: WalkOptions::default(),
+            threads: 0,
+        }
+    }
+}
+
+/// Analyses the image named by `spec` (a path, `-` for stdin, or a transport-prefixed
+/// name) and builds the report.
+pub fn analyze(spec: &str, options: &Options, progress: &dyn Progress) -> Result<Report> {
+    match source::open(spec, &options.plan)? {
+        Opened::Layered(image) => analyze_layered(*image, options, progress),
+        Opened::Stream(input) => stream::analyze_stream(input, options, progress),
+    }
+}
+
+fn layer_error(source_name: &str, plan: &Plan, layer: usize, e: WalkError) -> Error {
+    Error::Layer {
+        source_name: source_name.to_string(),
+        layer,
+        digest: plan
+            .layers
+            .get(layer)
+            .map(|l| l.label().to_string())
+            .unwrap_or_default(),
+        entry: e.entry.map(|p| escape_bytes(&p)),
+        why: e.why,
+    }
+}
+
+/// The parallel path: every layer can be opened on its own, so each worker opens its
+/// own and they run largest first. Results are replayed in layer order as soon as the
+/// next one in order is ready, so finished indexes do not pile up.
+pub fn analyze_layered(
+    image: LayeredImage,
+    options: &Options,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    let LayeredImage { name, plan, layers } = image;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(options.threads)
+        .thread_name(|i| format!("layerwaste-walk-{i}"))
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    let mut order: Vec<usize> = (0..layers.len()).collect();
+    order.sort_by(|&a, &b| layers[b].size().cmp(&layers[a].size()).then(a.cmp(&b)));
+    progress.begin(layers.len(), layers.iter().map(LayerSource::size).sum());
+
+    let cancel = AtomicBool::new(false);
+    let mut replay = Replay::new();
+    let mut facts: Vec<LayerFacts> = Vec::with_capacity(layers.len());
+    let mut warnings = Vec::new();
+    let mut plain_layers = Vec::new();
+    let result: Result<()> = pool.in_place_scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        for &i in &order {
+            let tx = tx.clone();
+            let (layer, cancel) = (&layers[i], &cancel);
+            let walk = &options.walk;
+            scope.spawn(move |_| {
+                let result = match layer {
+                    LayerSource::File(location) => {
+                        walk::walk_blob(location, walk, progress, cancel)
+                    }
+                    LayerSource::Stream { open, .. } => open()
+                        .map_err(|e| WalkError {
+                            why: format!("cannot open: {e}"),
+                            entry: None,
+                        })
+                        .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
+                };
+                progress.layer_done();
+                let _ = tx.send((i, result));
+            });
+        }
+        drop(tx);
+        let mut ready: BTreeMap<usize, LayerIndex> = BTreeMap::new();
+        let mut next = 0;
+        for (i, result) in rx {
+            match result {
+                Ok(index) => {
+                    ready.insert(i, index);
+                }
+                Err(e) => {
+                    cancel.store(true, Ordering::Relaxed);
+                    return Err(layer_error(&name, &plan, i, e));
+                }
+            }
+            while let Some(index) = ready.remove(&next) {
+                record_layer(&plan, next, &index, &mut facts, &mut warnings);
+                if let LayerSource::File(location) = &layers[next] {
+                    if index.compression == Some(Compression::None) {
+                        plain_layers.push((next, location.clone()));
+                    }
+                }
+                replay.apply(&index);
+                next += 1;
+            }
+        }
+        Ok(())
+    });
+    progress.finish();
+    result?;
+    resolve_by_rereading(&mut replay, &plain_layers, &pool)
+        .map_err(|(layer, e)| layer_error(&name, &plan, layer, e))?;
+    Ok(finish(&name, plan, replay, facts, warnings))
+}
+
+fn record_layer(
+    plan: &Plan,
+    i: usize,
+    index: &LayerIndex,
+    facts: &mut Vec<LayerFacts>,
+    warnings: &mut Vec<String>,
+) {
+    let layer = &plan.layers[i];
+    for w in &index.warnings {
+        warnings.push(format!("layer {i} ({}): {w}", layer.label()));
+    }
+    facts.push(LayerFacts {
+        diff_id: layer.diff_id.clone(),
+        blob_digest: layer.digest.clone(),
+        compression: index.compression.unwrap_or(Compression::None),
+        stored_bytes: index.blob_bytes,
+        entries: index.entries.len(),
+    });
+}
+
+/// Hashes, with a second targeted read, the contents of uncompressed layers whose
+/// identity decides a reason. Compressed layers were hashed while they streamed.
+fn resolve_by_rereading(
+    replay: &mut Replay,
+    plain_layers: &[(usize, source::BlobLocation)],
+    pool: &rayon::ThreadPool,
+) -> std::result::Result<(), (usize, WalkError)> {
+    let mut wanted: HashMap<usize, Vec<u32>> = HashMap::new();
+    for (old, new) in replay.pending_comparisons() {
+        for id in [old, new] {
+            let c = &replay.contents[id as usize];
+            if c.hash.is_none() && plain_layers.iter().any(|(l, _)| *l == c.layer as usize) {
+                wanted.entry(c.layer as usize).or_default().push(id);
+            }
+        }
+    }
+    let jobs: Vec<(usize, Vec<u32>)> = wanted
+        .into_iter()
+        .map(|(layer, mut ids)| {
+            ids.sort_unstable();
+            ids.dedup();
+            (layer, ids)
+        })
+        .collect();
+    let contents = &replay.contents;
+    type Hashed = std::result::Result<Vec<(u32, u64)>, (usize, WalkError)>;
+    let hashed: Vec<Hashed> = pool.install(|| {
+        use rayon::prelude::*;
+        jobs.par_iter()
+            .map(|(layer, ids)| {
+                let ranges: Vec<(u64, u64)> = ids
+                    .iter()
+                    .map(|&id| (contents[id as usize].data_pos, contents[id as usize].bytes))
+                    .collect();
+                let location = plain_layers
+                    .iter()
+                    .find(|(l, _)| l == layer)
+                    .map(|(_, location)| location)
+                    .ok_or_else(|| {
+                        let why = "the layer cannot be re-read".to_string();
+                        (*layer, WalkError { why, entry: None })
+                    })?;
+                let hashes = walk::hash_ranges(location, &ranges).map_err(|e| (*layer, e))?;
+                Ok(ids.iter().copied().zip(hashes).collect())
+            })
+            .collect()
+    });
+    for batch in hashed {
+        for (id, hash) in batch? {
+            replay.set_hash(id, hash);
+        }
+    }
+    replay.resolve_comparisons();
+    Ok(())
+}
+
+fn finish(
+    name: &str,
+    plan: Plan,
+    replay: Replay,
+    facts: Vec<LayerFacts>,
+    mut warnings: Vec<String>,
+) -> Report {
+    let alignment = steps::align(&plan.config.history, plan.layers.len());
+    if let Some(w) = &alignment.warning {
+        warnings.insert(0, w.clone());
+    }
+    if !plan.config.diff_ids.is_empty() && plan.config.diff_ids.len() != plan.layers.len() {
+        warnings.push(format!(
+            "the config lists {} diff IDs but the manifest {} layers",
+            plan.config.diff_ids.len(),
+            plan.layers.len()
+        ));
+    }
+    warnings.extend(replay.warnings.iter().cloned());
+    let outcome = replay.outcome();
+    let image = ImageInfo {
+        source: name.to_string(),
+        format: plan.format,
+        manifest_digest: plan.manifest_digest.clone(),
+        config_digest: plan.config_digest.clone(),
+        platform: plan.config.platform().map(|p| p.to_string()),
+        tags: plan.tags.clone(),
+    };
+    Report::build(image, &alignment, &outcome, &facts, warnings)
+}
