@@ -1,1 +1,4 @@
+//! All integration tests, built as one binary (faster to link, one place to look).
 
+mod analyze;
+mod common;

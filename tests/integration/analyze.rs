@@ -1,0 +1,110 @@
+//! `layerwaste analyze` on real images, held to WASTE-MODEL.md to the byte.
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+fn summary(r: &Value) -> (u64, u64, u64) {
+    let s = &r["summary"];
+    (
+        s["total_bytes"].as_u64().unwrap(),
+        s["final_bytes"].as_u64().unwrap(),
+        s["wasted_bytes"].as_u64().unwrap(),
+    )
+}
+
+/// (step, wasted bytes, removed_by) for each step that wastes anything.
+fn wasting_steps(r: &Value) -> Vec<(u64, u64, Value)> {
+    r["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["wasted_bytes"].as_u64().unwrap() > 0)
+        .map(|s| {
+            (
+                s["index"].as_u64().unwrap(),
+                s["wasted_bytes"].as_u64().unwrap(),
+                s["removed_by"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn dive_docker_image_matches_the_worked_check() {
+    let Some(image) = shared_image("test-docker-image.tar") else { return };
+    let r = analyze_json(&image, &[]);
+    assert_eq!(summary(&r), (1_220_598, 1_188_573, 32_025));
+    assert_eq!(r["summary"]["layers"], 14);
+    // History index: step → removed by (layer index + the one empty CMD step before it).
+    assert_eq!(
+        wasting_steps(&r),
+        vec![
+            (4, 6405, json!([{"step": 5, "bytes": 6405}])),
+            (5, 6405, json!([{"step": 10, "bytes": 6405}])),
+            (6, 6405, json!([{"step": 10, "bytes": 6405}])),
+            (7, 6405, json!([{"step": 8, "bytes": 6405}])),
+            (8, 6405, json!([{"step": 14, "bytes": 6405}])),
+        ]
+    );
+    assert_eq!(r["steps"][1]["empty_layer"], true);
+    assert_eq!(r["steps"][1]["layer"], Value::Null);
+    assert_eq!(r["warnings"], json!([]));
+}
+
+#[test]
+fn kaniko_image_with_gzip_layers() {
+    let Some(image) = shared_image("test-kaniko-image.tar") else { return };
+    let r = analyze_json(&image, &[]);
+    assert_eq!(summary(&r), (1_326_410, 1_326_410 - 46_245, 46_245));
+    let wasted: Vec<u64> = wasting_steps(&r).iter().map(|s| s.1).collect();
+    assert_eq!(wasted, vec![9249; 5]);
+}
+
+#[test]
+fn oci_single_layer_fixtures_in_every_compression() {
+    let mut seen = Vec::new();
+    for name in [
+        "test-oci-uncompressed-image.tar",
+        "test-oci-gzip-image.tar",
+        "test-oci-zstd-image.tar",
+        "test-oci-estargz-image.tar",
+    ] {
+        let Some(image) = shared_image(name) else { return };
+        let r = analyze_json(&image, &[]);
+        assert_eq!(summary(&r), (11_189, 11_189, 0), "{name}");
+        assert_eq!(r["summary"]["efficiency"], 1.0);
+        let (summary, mut steps) = figures(&r);
+        // estargz re-packs the tar (its own entry order and TOC), so its diff ID differs.
+        steps[0]["layer_digest"] = Value::Null;
+        seen.push((summary, steps));
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]));
+}
+
+#[test]
+fn sample_split_image_wastes_the_build_dependency() {
+    let r = analyze_json(&sample("build-deps-split/build-deps-split.tar"), &[]);
+    assert_eq!(summary(&r), (3_795_560, 1_983_437, 1_812_123));
+    // Step 3 installs go-md2man; step 5 removes it. Every byte step 3 added is wasted.
+    assert_eq!(
+        wasting_steps(&r),
+        vec![(3, 1_812_123, json!([{"step": 5, "bytes": 1_812_123}]))]
+    );
+    assert_eq!(r["steps"][3]["bytes"], 1_812_123);
+}
+
+#[test]
+fn sample_joined_image_wastes_nothing() {
+    let r = analyze_json(&sample("build-deps-joined/build-deps-joined.tar"), &[]);
+    assert_eq!(summary(&r), (1_983_437, 1_983_437, 0));
+}
+
+#[test]
+fn same_image_in_every_bundled_format_gives_identical_figures() {
+    let plain = analyze_json(&sample("build-deps-split/build-deps-split.tar"), &[]);
+    let zstd = analyze_json(&sample("build-deps-split/build-deps-split.oci-zstd.tar"), &[]);
+    assert_eq!(figures(&plain), figures(&zstd));
+    assert_eq!(plain["image"]["format"], "docker-save");
+    assert_eq!(zstd["image"]["format"], "oci");
+}
