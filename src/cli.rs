@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use layerwaste::explain::ExplainOptions;
 use layerwaste::source::{PlanOptions, Platform};
 use layerwaste::tarball::HeaderLimits;
 use layerwaste::walk::WalkOptions;
@@ -88,6 +89,14 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = HeaderLimits::default().max_path_bytes)]
     pub max_path_bytes: u64,
 
+    /// Wasted-path rows shown per step, rolled up by directory
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub top: usize,
+
+    /// List every wasted file (table and JSON)
+    #[arg(long)]
+    pub files: bool,
+
     /// Largest metadata document (manifest, index, config) read, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = Options::default().plan.max_metadata_bytes)]
     pub max_metadata_bytes: u64,
@@ -116,6 +125,11 @@ impl AnalyzeArgs {
                 ..defaults.walk
             },
             threads: self.threads,
+            explain: ExplainOptions {
+                top: self.top,
+                files: self.files,
+                ..defaults.explain
+            },
         }
     }
 }

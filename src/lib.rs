@@ -12,6 +12,7 @@
 pub mod analyze;
 pub mod error;
 pub mod exit_codes;
+pub mod explain;
 pub mod model;
 pub mod progress;
 pub mod report;

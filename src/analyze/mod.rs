@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use crate::error::{Error, Result};
+use crate::explain::{self, ExplainOptions};
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
 use crate::report::{ImageInfo, LayerFacts, Report};
@@ -21,6 +22,7 @@ pub struct Options {
     pub walk: WalkOptions,
     /// Worker threads for walking layers; 0 means one per core.
     pub threads: usize,
+    pub explain: ExplainOptions,
 }
 
 impl Default for Options {
@@ -32,6 +34,7 @@ impl Default for Options {
             },
             walk: WalkOptions::default(),
             threads: 0,
+            explain: ExplainOptions::default(),
         }
     }
 }
@@ -134,7 +137,7 @@ pub fn analyze_layered(
     result?;
     resolve_by_rereading(&mut replay, &plain_layers, &pool)
         .map_err(|(layer, e)| layer_error(&name, &plan, layer, e))?;
-    Ok(finish(&name, plan, replay, facts, warnings))
+    Ok(finish(&name, plan, replay, facts, warnings, options))
 }
 
 fn record_layer(
@@ -158,27 +161,46 @@ fn record_layer(
 }
 
 /// Hashes, with a second targeted read, the contents of uncompressed layers whose
-/// identity decides a reason. Compressed layers were hashed while they streamed.
+/// identity matters: same-size replacements (metadata-only or overwritten?) and live
+/// files that share their size with another (duplicate content?). Compressed layers
+/// were hashed while they streamed.
 fn resolve_by_rereading(
     replay: &mut Replay,
     plain_layers: &[(usize, source::BlobLocation)],
     pool: &rayon::ThreadPool,
 ) -> std::result::Result<(), (usize, WalkError)> {
-    let mut wanted: HashMap<usize, Vec<u32>> = HashMap::new();
-    for (old, new) in replay.pending_comparisons() {
-        for id in [old, new] {
-            let c = &replay.contents[id as usize];
-            if c.hash.is_none() && plain_layers.iter().any(|(l, _)| *l == c.layer as usize) {
-                wanted.entry(c.layer as usize).or_default().push(id);
-            }
+    let wanted: Vec<u32> = replay
+        .pending_comparisons()
+        .flat_map(|(old, new)| [old, new])
+        .collect();
+    hash_contents(replay, &wanted, plain_layers, pool)?;
+    replay.resolve_comparisons();
+    let candidates = explain::duplicate_candidates(replay);
+    hash_contents(replay, &candidates, plain_layers, pool)
+}
+
+fn hash_contents(
+    replay: &mut Replay,
+    ids: &[u32],
+    plain_layers: &[(usize, source::BlobLocation)],
+    pool: &rayon::ThreadPool,
+) -> std::result::Result<(), (usize, WalkError)> {
+    let mut by_layer: HashMap<usize, Vec<u32>> = HashMap::new();
+    for &id in ids {
+        let c = &replay.contents[id as usize];
+        if c.hash.is_none() {
+            by_layer.entry(c.layer as usize).or_default().push(id);
         }
     }
-    let jobs: Vec<(usize, Vec<u32>)> = wanted
-        .into_iter()
-        .map(|(layer, mut ids)| {
+    let jobs: Vec<(&source::BlobLocation, usize, Vec<u32>)> = plain_layers
+        .iter()
+        .filter_map(|(layer, location)| {
+            let mut ids = by_layer.remove(layer)?;
             ids.sort_unstable();
             ids.dedup();
-            (layer, ids)
+            // Read in file order, so the re-read moves forward through the layer.
+            ids.sort_by_key(|&id| replay.contents[id as usize].data_pos);
+            Some((location, *layer, ids))
         })
         .collect();
     let contents = &replay.contents;
@@ -186,19 +208,11 @@ fn resolve_by_rereading(
     let hashed: Vec<Hashed> = pool.install(|| {
         use rayon::prelude::*;
         jobs.par_iter()
-            .map(|(layer, ids)| {
+            .map(|(location, layer, ids)| {
                 let ranges: Vec<(u64, u64)> = ids
                     .iter()
                     .map(|&id| (contents[id as usize].data_pos, contents[id as usize].bytes))
                     .collect();
-                let location = plain_layers
-                    .iter()
-                    .find(|(l, _)| l == layer)
-                    .map(|(_, location)| location)
-                    .ok_or_else(|| {
-                        let why = "the layer cannot be re-read".to_string();
-                        (*layer, WalkError { why, entry: None })
-                    })?;
                 let hashes = walk::hash_ranges(location, &ranges).map_err(|e| (*layer, e))?;
                 Ok(ids.iter().copied().zip(hashes).collect())
             })
@@ -209,7 +223,6 @@ fn resolve_by_rereading(
             replay.set_hash(id, hash);
         }
     }
-    replay.resolve_comparisons();
     Ok(())
 }
 
@@ -219,6 +232,7 @@ fn finish(
     replay: Replay,
     facts: Vec<LayerFacts>,
     mut warnings: Vec<String>,
+    options: &Options,
 ) -> Report {
     let alignment = steps::align(&plan.config.history, plan.layers.len());
     if let Some(w) = &alignment.warning {
@@ -241,5 +255,6 @@ fn finish(
         platform: plan.config.platform().map(|p| p.to_string()),
         tags: plan.tags.clone(),
     };
-    Report::build(image, &alignment, &outcome, &facts, warnings)
+    let explanation = explain::explain(&replay, &options.explain);
+    Report::build(image, &alignment, &outcome, &explanation, &facts, warnings)
 }

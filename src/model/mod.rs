@@ -76,8 +76,8 @@ pub struct Content {
     pub hash: Option<u64>,
     /// Where its data lies in the layer's tar, for a targeted re-read.
     pub data_pos: u64,
-    /// Compressed position of its entry in the blob, for pull-cost estimates.
-    pub blob_pos: u64,
+    /// Stored bytes of its entry: compressed, for compressed layers (pull cost).
+    pub stored: u64,
     /// Visible paths that reach it.
     refs: u32,
     pub hidden: Option<Hidden>,
@@ -169,7 +169,7 @@ impl Replay {
                         node,
                         hash: entry.hash,
                         data_pos: entry.data_pos,
-                        blob_pos: entry.blob_pos,
+                        stored: entry.stored,
                         refs: 1,
                         hidden: None,
                     });
@@ -406,6 +406,8 @@ impl Replay {
             out.total_bytes += c.bytes;
             match c.hidden {
                 None => out.final_bytes += c.bytes,
+                // A hidden empty file wastes nothing and names no remover.
+                Some(_) if c.bytes == 0 => {}
                 Some(h) => {
                     l.wasted_bytes += c.bytes;
                     out.wasted_bytes += c.bytes;

@@ -96,9 +96,116 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// Wraps prose to `width` columns, indenting continuation lines.
+fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let width = width.max(40);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut empty = true;
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut line, indent.to_string()));
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    if !empty {
+        lines.push(line);
+    }
+    lines
+}
+
+impl Table {
+    fn verdict(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        for (i, paragraph) in report.verdict.iter().enumerate() {
+            let text = escape(paragraph);
+            for (j, line) in wrap(&text, self.width.min(100), "  ").iter().enumerate() {
+                if i == 0 && j == 0 {
+                    writeln!(out, "{}", self.styles.bold(line))?;
+                } else {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+
+    fn paths(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+        let wasting: Vec<&StepReport> = report
+            .steps
+            .iter()
+            .filter(|s| !s.top_paths.is_empty())
+            .collect();
+        if wasting.is_empty() {
+            return Ok(());
+        }
+        writeln!(out)?;
+        writeln!(out, "{}", self.styles.bold("Where the wasted bytes are"))?;
+        for step in wasting {
+            writeln!(
+                out,
+                "step {}  {}",
+                step.index,
+                truncate(
+                    &escape(step.instruction.as_deref().unwrap_or("")),
+                    self.width.saturating_sub(12).max(20)
+                )
+            )?;
+            let rows: Vec<(String, u64, u64, String)> = if step.files.is_empty() {
+                step.top_paths
+                    .iter()
+                    .map(|p| {
+                        let reasons: Vec<&str> = p.reasons.iter().map(|r| r.as_str()).collect();
+                        let by: Vec<String> = p.removed_by.iter().map(|s| s.to_string()).collect();
+                        (
+                            escape(&p.path),
+                            p.bytes,
+                            p.files,
+                            format!("{} by step {}", reasons.join(", "), by.join(",")),
+                        )
+                    })
+                    .collect()
+            } else {
+                step.files
+                    .iter()
+                    .map(|f| {
+                        (
+                            escape(&f.path),
+                            f.bytes,
+                            1,
+                            format!("{} by step {}", f.reason.as_str(), f.removed_by),
+                        )
+                    })
+                    .collect()
+            };
+            for (path, bytes, files, why) in rows {
+                let count = if files == 1 {
+                    "1 file".to_string()
+                } else {
+                    format!("{files} files")
+                };
+                let fixed = format!("  {:>SIZE_W$}  {:>11}  ", human(bytes), count);
+                let why_w = why.chars().count() + 2;
+                let room = self
+                    .width
+                    .saturating_sub(fixed.chars().count() + why_w)
+                    .max(20);
+                writeln!(out, "{fixed}{:<room$}  {why}", truncate(&path, room))?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let s = &self.styles;
+        self.verdict(report, out)?;
         let header = format!(
             "{:>STEP_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:<HIDDEN_W$}  {}",
             "STEP", "SIZE", "WASTED", "HIDDEN BY", "INSTRUCTION"
@@ -130,6 +237,7 @@ impl Render for Table {
             sum.efficiency * 100.0
         );
         writeln!(out, "{}", s.bold(&total))?;
+        self.paths(report, out)?;
         Ok(())
     }
 }

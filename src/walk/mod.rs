@@ -6,6 +6,7 @@
 
 pub mod decode;
 pub mod path;
+pub mod stored;
 
 use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -54,8 +55,9 @@ pub struct Entry {
     pub hash: Option<u64>,
     /// Offset of the entry's data in the uncompressed tar, for a targeted re-read.
     pub data_pos: u64,
-    /// Compressed bytes of the blob consumed when this entry's header was read.
-    pub blob_pos: u64,
+    /// Stored bytes of the entry (header and padded data): for compressed layers the
+    /// compressed bytes it took, estimated as [`stored`] explains.
+    pub stored: u64,
 }
 
 /// Everything the model needs from one layer, in tar order.
@@ -226,7 +228,8 @@ fn walk_compressed<R: Read>(
     let mut walker = Walker::new(options, true, progress, cancel, Some(counter));
     let (tar_bytes, trailing) = match compression {
         Compression::Gzip => {
-            let decoder = GzipMembers::new(input);
+            let (input, consumed) = stored::ConsumeCounter::new(input);
+            let decoder = stored::Sampler::new(GzipMembers::new(input), consumed);
             // A large buffer between the inflater and the tar reader: 10% on big layers.
             let mut tar = TarReader::new(
                 Streaming(BufReader::with_capacity(256 * 1024, decoder)),
@@ -235,18 +238,24 @@ fn walk_compressed<R: Read>(
             let position = walker.run(&mut tar)?;
             let mut decoder = tar.into_inner().0;
             let rest = drain(&mut decoder)?;
-            (position + rest, decoder.into_inner().trailing_bytes)
+            let sampler = decoder.into_inner();
+            stored::assign(&mut walker.index.entries, &sampler.samples);
+            (position + rest, sampler.inner.trailing_bytes)
         }
         Compression::Zstd => {
+            let (input, consumed) = stored::ConsumeCounter::new(input);
             let decoder = zstd::stream::read::Decoder::with_buffer(input)
                 .map_err(|e| WalkError::new(format!("zstd: {e}")))?;
+            let decoder = stored::Sampler::new(decoder, consumed);
             let mut tar = TarReader::new(
                 Streaming(BufReader::with_capacity(256 * 1024, decoder)),
                 options.headers,
             );
             let position = walker.run(&mut tar)?;
             let mut decoder = tar.into_inner().0;
-            (position + drain(&mut decoder)?, 0)
+            let rest = drain(&mut decoder)?;
+            stored::assign(&mut walker.index.entries, &decoder.get_ref().samples);
+            (position + rest, 0)
         }
         Compression::None => unreachable!("plain layers are walked without a decoder"),
     };
@@ -337,15 +346,15 @@ impl<'a> Walker<'a> {
             }
             // Where in the stored blob this entry starts: the compressed position when
             // there is a decoder (approximate by its buffering), else the tar position.
-            let blob_pos = match &self.blob_counter {
+            let stored_at = match &self.blob_counter {
                 Some(counter) => counter.load(Ordering::Relaxed),
                 None => header.data_pos,
             };
-            if blob_pos.saturating_sub(self.reported) >= PROGRESS_STEP {
-                self.progress.advance(blob_pos - self.reported);
-                self.reported = blob_pos;
+            if stored_at.saturating_sub(self.reported) >= PROGRESS_STEP {
+                self.progress.advance(stored_at - self.reported);
+                self.reported = stored_at;
             }
-            self.entry(tar, header, blob_pos)?;
+            self.entry(tar, header)?;
             position = header.data_pos + header.size.div_ceil(512) * 512;
         }
         if tar.saw_global_pax {
@@ -362,7 +371,6 @@ impl<'a> Walker<'a> {
         &mut self,
         tar: &mut TarReader<R>,
         header: crate::tarball::Header,
-        blob_pos: u64,
     ) -> Result<(), WalkError> {
         if path::normalize(tar.path(), &mut self.scratch) {
             self.clamped += 1;
@@ -423,7 +431,8 @@ impl<'a> Walker<'a> {
             size: if is_file { header.size } else { 0 },
             hash,
             data_pos: header.data_pos,
-            blob_pos,
+            // Plain layers store exactly the header and the padded data.
+            stored: 512 + header.size.div_ceil(512) * 512,
         });
         Ok(())
     }
@@ -559,7 +568,7 @@ impl LayerIndex {
             size,
             hash,
             data_pos: 0,
-            blob_pos: 0,
+            stored: 0,
         });
     }
 }

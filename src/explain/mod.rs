@@ -1,0 +1,441 @@
+//! Why the bytes were wasted, where they are, and what to change: everything the report
+//! says beyond the model's totals. Pure functions over the finished [`Replay`].
+
+pub mod patterns;
+
+use std::collections::HashMap;
+
+use crate::model::tree::{ContentId, NodeId, ROOT};
+use crate::model::{Reason, Replay};
+pub use patterns::PathKind;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ExplainOptions {
+    /// Path rows per step.
+    pub top: usize,
+    /// Also list every wasted file.
+    pub files: bool,
+    /// Duplicate-content groups to list.
+    pub duplicate_groups: usize,
+}
+
+impl Default for ExplainOptions {
+    fn default() -> Self {
+        ExplainOptions {
+            top: 5,
+            files: false,
+            duplicate_groups: 10,
+        }
+    }
+}
+
+/// The kind of mistake behind some wasted bytes, each with its own fix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Pattern {
+    /// Added by one step, deleted (or type-replaced) by a later one.
+    AddedThenDeleted,
+    /// Copied again by a later step that only changed mode, owner or mtime.
+    MetadataOnly,
+    /// Rewritten with other content by a later step (or later in the same step).
+    Overwritten,
+    /// A package manager's cache or index, removed in a later step.
+    Cache(PathKind),
+    /// The package database, rewritten by every install step.
+    PackageDatabase,
+}
+
+impl Pattern {
+    fn of(path: &[u8], reason: Reason) -> Pattern {
+        match patterns::classify(path) {
+            Some(PathKind::PackageDatabase) => Pattern::PackageDatabase,
+            Some(kind) => Pattern::Cache(kind),
+            None => match reason {
+                Reason::MetadataOnly => Pattern::MetadataOnly,
+                Reason::Overwritten => Pattern::Overwritten,
+                _ => Pattern::AddedThenDeleted,
+            },
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::AddedThenDeleted => "added-then-deleted",
+            Pattern::MetadataOnly => "metadata-only",
+            Pattern::Overwritten => "overwritten",
+            Pattern::Cache(_) => "package-cache",
+            Pattern::PackageDatabase => "package-database-churn",
+        }
+    }
+}
+
+/// Some wasted bytes of one layer that share a pattern and a hiding layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub pattern: Pattern,
+    pub by_layer: u32,
+    pub bytes: u64,
+    pub files: u64,
+}
+
+/// Waste of one layer hidden by one later layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    pub by_layer: u32,
+    pub bytes: u64,
+    pub files: u64,
+    /// Bytes per reason, largest first.
+    pub reasons: Vec<(Reason, u64)>,
+}
+
+/// A directory (or file) of wasted bytes, rolled up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathRow {
+    pub path: Vec<u8>,
+    pub is_dir: bool,
+    pub bytes: u64,
+    pub files: u64,
+    /// Hiding layers, most bytes first.
+    pub removed_by: Vec<u32>,
+    /// Reasons, most bytes first.
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRow {
+    pub path: Vec<u8>,
+    pub bytes: u64,
+    pub reason: Reason,
+    pub by_layer: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LayerDetail {
+    pub by_reason: Vec<(Reason, u64)>,
+    pub removed_by: Vec<Removal>,
+    /// Stored bytes of the wasted entries (compressed, for compressed layers).
+    pub stored_wasted: u64,
+    pub findings: Vec<Finding>,
+    pub top_paths: Vec<PathRow>,
+    pub files: Vec<FileRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateGroup {
+    pub bytes_each: u64,
+    pub paths: Vec<Vec<u8>>,
+}
+
+/// Identical content at more than one live path: not waste under the model (every copy
+/// is visible), but bytes a `COPY --link`, a hard link or a cleaner build would save.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Duplicates {
+    /// Bytes of the copies beyond the first of each content.
+    pub bytes: u64,
+    pub files: u64,
+    pub groups: Vec<DuplicateGroup>,
+}
+
+/// Caches still present in the final image: not waste (they are visible), but
+/// removable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removable {
+    pub kind: PathKind,
+    pub bytes: u64,
+    pub files: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Explanation {
+    pub layers: Vec<LayerDetail>,
+    pub duplicates: Duplicates,
+    pub removable: Vec<Removable>,
+}
+
+/// Explains every wasted content of the replay.
+pub fn explain(replay: &Replay, options: &ExplainOptions) -> Explanation {
+    let mut wasted_by_layer: Vec<Vec<ContentId>> = vec![Vec::new(); replay.layers as usize];
+    for (id, c) in replay.contents.iter().enumerate() {
+        if c.hidden.is_some() && c.bytes > 0 {
+            wasted_by_layer[c.layer as usize].push(id as ContentId);
+        }
+    }
+    let layers = wasted_by_layer
+        .iter()
+        .map(|ids| layer_detail(replay, ids, options))
+        .collect();
+    Explanation {
+        layers,
+        duplicates: duplicates(replay, options.duplicate_groups),
+        removable: removable(replay),
+    }
+}
+
+fn sorted_desc<K: Ord + Copy>(map: HashMap<K, u64>) -> Vec<(K, u64)> {
+    let mut v: Vec<(K, u64)> = map.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) -> LayerDetail {
+    let mut by_reason: HashMap<Reason, u64> = HashMap::new();
+    let mut removals: HashMap<u32, (u64, u64, HashMap<Reason, u64>)> = HashMap::new();
+    let mut findings: HashMap<(Pattern, u32), (u64, u64)> = HashMap::new();
+    let mut stored_wasted = 0;
+    let mut files = Vec::new();
+    for &id in ids {
+        let c = &replay.contents[id as usize];
+        let Some(h) = c.hidden else { continue };
+        let path = replay.tree.path_of(c.node);
+        *by_reason.entry(h.reason).or_default() += c.bytes;
+        let r = removals.entry(h.by_layer).or_default();
+        r.0 += c.bytes;
+        r.1 += 1;
+        *r.2.entry(h.reason).or_default() += c.bytes;
+        let f = findings
+            .entry((Pattern::of(&path, h.reason), h.by_layer))
+            .or_default();
+        f.0 += c.bytes;
+        f.1 += 1;
+        stored_wasted += c.stored;
+        if options.files {
+            files.push(FileRow {
+                path,
+                bytes: c.bytes,
+                reason: h.reason,
+                by_layer: h.by_layer,
+            });
+        }
+    }
+    files.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
+    let mut removed_by: Vec<Removal> = removals
+        .into_iter()
+        .map(|(by_layer, (bytes, files, reasons))| Removal {
+            by_layer,
+            bytes,
+            files,
+            reasons: sorted_desc(reasons),
+        })
+        .collect();
+    removed_by.sort_by_key(|r| r.by_layer);
+    let mut findings: Vec<Finding> = findings
+        .into_iter()
+        .map(|((pattern, by_layer), (bytes, files))| Finding {
+            pattern,
+            by_layer,
+            bytes,
+            files,
+        })
+        .collect();
+    findings.sort_by(|a, b| {
+        b.bytes
+            .cmp(&a.bytes)
+            .then(a.by_layer.cmp(&b.by_layer))
+            .then(a.pattern.cmp(&b.pattern))
+    });
+    LayerDetail {
+        by_reason: sorted_desc(by_reason),
+        removed_by,
+        stored_wasted,
+        findings,
+        top_paths: roll_up(replay, ids, options.top),
+        files,
+    }
+}
+
+#[derive(Default)]
+struct Agg {
+    bytes: u64,
+    files: u64,
+    own_bytes: u64,
+    own_files: u64,
+    removers: HashMap<u32, u64>,
+    reasons: HashMap<Reason, u64>,
+}
+
+/// Rolls wasted files up by directory into at most `top` rows: start from the root and
+/// keep expanding the largest row into its children while the rows still fit, skipping
+/// through directories whose waste is all in one child. The result names the deepest
+/// directories that explain the bytes, like `usr/lib/gcc/x86_64-linux-gnu/12/`.
+fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
+    if ids.is_empty() || top == 0 {
+        return Vec::new();
+    }
+    let tree = &replay.tree;
+    let mut agg: HashMap<NodeId, Agg> = HashMap::new();
+    let mut children: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    for &id in ids {
+        let c = &replay.contents[id as usize];
+        let Some(h) = c.hidden else { continue };
+        let mut n = c.node;
+        let mut own = true;
+        loop {
+            let fresh = !agg.contains_key(&n);
+            let a = agg.entry(n).or_default();
+            a.bytes += c.bytes;
+            a.files += 1;
+            if own {
+                a.own_bytes += c.bytes;
+                a.own_files += 1;
+                own = false;
+            }
+            *a.removers.entry(h.by_layer).or_default() += c.bytes;
+            *a.reasons.entry(h.reason).or_default() += c.bytes;
+            if n == ROOT {
+                break;
+            }
+            let parent = tree.node(n).parent;
+            if fresh {
+                children.entry(parent).or_default().push(n);
+            }
+            n = parent;
+        }
+    }
+    let kids = |n: NodeId| children.get(&n).map(Vec::as_slice).unwrap_or(&[]);
+    let collapse = |mut n: NodeId| {
+        while kids(n).len() == 1 && agg[&n].own_files == 0 {
+            n = kids(n)[0];
+        }
+        n
+    };
+    // (node, whole subtree or only its own bytes)
+    let mut rows: Vec<(NodeId, bool)> = vec![(collapse(ROOT), true)];
+    loop {
+        let mut candidates: Vec<usize> = (0..rows.len())
+            .filter(|&i| rows[i].1 && !kids(rows[i].0).is_empty())
+            .collect();
+        candidates.sort_by(|&a, &b| agg[&rows[b].0].bytes.cmp(&agg[&rows[a].0].bytes));
+        let fits = candidates.into_iter().find(|&i| {
+            let n = rows[i].0;
+            let extra = usize::from(agg[&n].own_files > 0);
+            rows.len() - 1 + kids(n).len() + extra <= top
+        });
+        let Some(i) = fits else { break };
+        let (n, _) = rows.swap_remove(i);
+        if agg[&n].own_files > 0 {
+            rows.push((n, false));
+        }
+        rows.extend(kids(n).iter().map(|&k| (collapse(k), true)));
+    }
+    let mut out: Vec<PathRow> = rows
+        .into_iter()
+        .map(|(n, whole)| {
+            let a = &agg[&n];
+            let is_dir = whole && !kids(n).is_empty();
+            let (bytes, files) = if whole {
+                (a.bytes, a.files)
+            } else {
+                (a.own_bytes, a.own_files)
+            };
+            PathRow {
+                path: tree.path_of(n),
+                is_dir,
+                bytes,
+                files,
+                removed_by: sorted_desc(a.removers.clone())
+                    .into_iter()
+                    .map(|(l, _)| l)
+                    .collect(),
+                reasons: sorted_desc(a.reasons.clone())
+                    .into_iter()
+                    .map(|(r, _)| r)
+                    .collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
+    out
+}
+
+/// Live contents with the same size and hash, beyond the first of each.
+fn duplicates(replay: &Replay, max_groups: usize) -> Duplicates {
+    let mut groups: HashMap<(u64, u64), Vec<ContentId>> = HashMap::new();
+    for (id, c) in replay.contents.iter().enumerate() {
+        if c.is_live() && c.bytes > 0 {
+            if let Some(h) = c.hash {
+                groups
+                    .entry((c.bytes, h))
+                    .or_default()
+                    .push(id as ContentId);
+            }
+        }
+    }
+    let mut out = Duplicates::default();
+    let mut listed: Vec<DuplicateGroup> = Vec::new();
+    for ((bytes, _), ids) in groups {
+        if ids.len() < 2 {
+            continue;
+        }
+        let extra = ids.len() as u64 - 1;
+        out.bytes += bytes * extra;
+        out.files += extra;
+        let mut paths: Vec<Vec<u8>> = ids
+            .iter()
+            .map(|&id| replay.tree.path_of(replay.contents[id as usize].node))
+            .collect();
+        paths.sort();
+        listed.push(DuplicateGroup {
+            bytes_each: bytes,
+            paths,
+        });
+    }
+    listed.sort_by(|a, b| {
+        let wa = a.bytes_each * (a.paths.len() as u64 - 1);
+        let wb = b.bytes_each * (b.paths.len() as u64 - 1);
+        wb.cmp(&wa).then_with(|| a.paths.cmp(&b.paths))
+    });
+    listed.truncate(max_groups);
+    out.groups = listed;
+    out
+}
+
+fn removable(replay: &Replay) -> Vec<Removable> {
+    let mut by_kind: HashMap<PathKind, (u64, u64)> = HashMap::new();
+    for c in &replay.contents {
+        if !c.is_live() || c.bytes == 0 {
+            continue;
+        }
+        // Only files still at the path they were added at can be live there; hard
+        // links elsewhere are rare in caches and would not change the figure much.
+        if let Some(kind) = patterns::classify(&replay.tree.path_of(c.node)) {
+            if kind.is_cache() {
+                let e = by_kind.entry(kind).or_default();
+                e.0 += c.bytes;
+                e.1 += 1;
+            }
+        }
+    }
+    let mut out: Vec<Removable> = by_kind
+        .into_iter()
+        .map(|(kind, (bytes, files))| Removable { kind, bytes, files })
+        .collect();
+    out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.kind.cmp(&b.kind)));
+    out
+}
+
+/// Live contents that share their size with another live content but have no hash yet:
+/// hashing them (a targeted re-read) settles the duplicate-content figure.
+pub fn duplicate_candidates(replay: &Replay) -> Vec<ContentId> {
+    let mut by_size: HashMap<u64, (u32, bool)> = HashMap::new();
+    for c in &replay.contents {
+        if c.is_live() && c.bytes > 0 {
+            let e = by_size.entry(c.bytes).or_insert((0, false));
+            e.0 += 1;
+            e.1 |= c.hash.is_none();
+        }
+    }
+    replay
+        .contents
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| {
+            c.is_live()
+                && c.bytes > 0
+                && c.hash.is_none()
+                && by_size.get(&c.bytes).is_some_and(|e| e.0 > 1)
+        })
+        .map(|(id, _)| id as ContentId)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

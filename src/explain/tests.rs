@@ -1,0 +1,178 @@
+use super::*;
+use crate::walk::{LayerIndex, Spec};
+
+fn layer(entries: &[(&str, Spec<'static>)]) -> LayerIndex {
+    let mut index = LayerIndex::default();
+    for (name, spec) in entries {
+        index.push(name, *spec);
+    }
+    index
+}
+
+fn file(bytes: u64, hash: u64) -> Spec<'static> {
+    Spec::File { bytes, hash }
+}
+
+fn run(layers: &[LayerIndex], options: ExplainOptions) -> Explanation {
+    let mut r = Replay::new();
+    for l in layers {
+        r.apply(l);
+    }
+    r.resolve_comparisons();
+    explain(&r, &options)
+}
+
+fn s(p: &PathRow) -> (String, bool, u64, u64) {
+    (
+        String::from_utf8(p.path.clone()).unwrap(),
+        p.is_dir,
+        p.bytes,
+        p.files,
+    )
+}
+
+#[test]
+fn rolls_waste_up_to_the_directories_that_explain_it() {
+    let mut entries = vec![];
+    let names: Vec<String> = (0..30)
+        .map(|i| format!("usr/lib/gcc/x86_64-linux-gnu/12/f{i}"))
+        .collect();
+    for n in &names {
+        entries.push((n.as_str(), file(100, 1)));
+    }
+    entries.push(("usr/bin/gcc", file(50, 2)));
+    entries.push(("usr/share/doc/gcc/copyright", file(5, 3)));
+    let add = layer(&entries);
+    let del = layer(&[
+        ("usr/lib/.wh.gcc", Spec::Whiteout),
+        ("usr/bin/.wh.gcc", Spec::Whiteout),
+        ("usr/share/doc/.wh..wh..opq", Spec::Whiteout),
+    ]);
+    let e = run(
+        &[add, del],
+        ExplainOptions {
+            top: 5,
+            ..Default::default()
+        },
+    );
+    let rows: Vec<_> = e.layers[0].top_paths.iter().map(s).collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("usr/lib/gcc/x86_64-linux-gnu/12".into(), true, 3000, 30),
+            ("usr/bin/gcc".into(), false, 50, 1),
+            ("usr/share/doc/gcc/copyright".into(), false, 5, 1),
+        ]
+    );
+    let first = &e.layers[0].top_paths[0];
+    assert_eq!(first.removed_by, vec![1]);
+    assert_eq!(first.reasons, vec![Reason::DeletedParent]);
+    assert_eq!(
+        e.layers[0].by_reason,
+        vec![
+            (Reason::DeletedParent, 3000),
+            (Reason::Deleted, 50),
+            (Reason::Opaque, 5)
+        ]
+    );
+}
+
+#[test]
+fn one_row_when_top_is_one() {
+    let add = layer(&[("a/x", file(1, 1)), ("b/y", file(2, 2))]);
+    let del = layer(&[(".wh.a", Spec::Whiteout), (".wh.b", Spec::Whiteout)]);
+    let e = run(
+        &[add, del],
+        ExplainOptions {
+            top: 1,
+            ..Default::default()
+        },
+    );
+    let rows: Vec<_> = e.layers[0].top_paths.iter().map(s).collect();
+    assert_eq!(rows, vec![("".into(), true, 3, 2)]);
+}
+
+#[test]
+fn classifies_findings_by_pattern_and_hider() {
+    let add = layer(&[
+        ("var/lib/apt/lists/x_Packages", file(1000, 1)),
+        ("var/lib/dpkg/status", file(300, 2)),
+        ("etc/app.conf", file(20, 3)),
+        ("usr/bin/tool", file(500, 4)),
+    ]);
+    let next = layer(&[
+        ("var/lib/apt/lists/.wh.x_Packages", Spec::Whiteout),
+        ("var/lib/dpkg/status", file(310, 5)),
+        ("etc/app.conf", file(20, 3)),
+        ("usr/bin/.wh.tool", Spec::Whiteout),
+    ]);
+    let e = run(&[add, next], ExplainOptions::default());
+    let f: Vec<(Pattern, u32, u64)> = e.layers[0]
+        .findings
+        .iter()
+        .map(|f| (f.pattern, f.by_layer, f.bytes))
+        .collect();
+    assert_eq!(
+        f,
+        vec![
+            (Pattern::Cache(PathKind::AptLists), 1, 1000),
+            (Pattern::AddedThenDeleted, 1, 500),
+            (Pattern::PackageDatabase, 1, 300),
+            (Pattern::MetadataOnly, 1, 20),
+        ]
+    );
+}
+
+#[test]
+fn duplicates_count_copies_beyond_the_first() {
+    let l = layer(&[
+        ("a", file(100, 9)),
+        ("b", file(100, 9)),
+        ("c", file(100, 9)),
+        ("d", file(100, 8)),
+        ("e", Spec::HardLink("d")),
+    ]);
+    let e = run(&[l], ExplainOptions::default());
+    assert_eq!((e.duplicates.bytes, e.duplicates.files), (200, 2));
+    assert_eq!(e.duplicates.groups.len(), 1);
+    assert_eq!(
+        e.duplicates.groups[0].paths,
+        vec![b"a".to_vec(), b"b".to_vec(), b"c".to_vec()]
+    );
+}
+
+#[test]
+fn live_caches_are_removable_not_wasted() {
+    let l = layer(&[
+        ("var/cache/apk/APKINDEX.tar.gz", file(700, 1)),
+        ("bin/sh", file(10, 2)),
+    ]);
+    let e = run(&[l], ExplainOptions::default());
+    assert_eq!(
+        e.removable,
+        vec![Removable {
+            kind: PathKind::ApkCache,
+            bytes: 700,
+            files: 1
+        }]
+    );
+}
+
+#[test]
+fn files_list_every_wasted_file_on_request() {
+    let add = layer(&[("a", file(1, 1)), ("b", file(2, 2))]);
+    let del = layer(&[(".wh.a", Spec::Whiteout), (".wh.b", Spec::Whiteout)]);
+    let e = run(
+        &[add, del],
+        ExplainOptions {
+            files: true,
+            ..Default::default()
+        },
+    );
+    let f: Vec<(Vec<u8>, u64)> = e.layers[0]
+        .files
+        .iter()
+        .map(|f| (f.path.clone(), f.bytes))
+        .collect();
+    assert_eq!(f, vec![(b"b".to_vec(), 2), (b"a".to_vec(), 1)]);
+}
