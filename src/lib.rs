@@ -16,6 +16,7 @@ pub mod model;
 pub mod progress;
 pub mod report;
 pub mod sanitize;
+pub mod size;
 pub mod source;
 pub mod tarball;
 pub mod walk;
