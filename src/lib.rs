@@ -10,6 +10,7 @@
 //! (table, JSON, …). [`analyze::analyze`] runs the whole pipeline.
 
 pub mod analyze;
+pub mod config;
 pub mod error;
 pub mod exit_codes;
 pub mod explain;
@@ -17,6 +18,7 @@ pub mod model;
 pub mod progress;
 pub mod report;
 pub mod sanitize;
+pub mod size;
 pub mod source;
 pub mod tarball;
 pub mod walk;
