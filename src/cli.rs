@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use layerwaste::analyze::{Base, GateOptions};
+use layerwaste::config::{Gate, GateFlags};
 use layerwaste::explain::ExplainOptions;
+use layerwaste::gate::Limits;
 use layerwaste::source::{PlanOptions, Platform};
 use layerwaste::tarball::HeaderLimits;
 use layerwaste::walk::WalkOptions;
@@ -53,9 +56,9 @@ pub struct AnalyzeArgs {
     /// `oci:DIR[:TAG]`, `oci-archive:PATH`
     pub image: String,
 
-    /// Output format on stdout
-    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
-    pub format: FormatArg,
+    /// Output format on stdout [default: table]
+    #[arg(long, short = 'f', value_enum)]
+    pub format: Option<FormatArg>,
 
     /// Also write the JSON report to FILE (the only file layerwaste ever writes)
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -89,26 +92,113 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = HeaderLimits::default().max_path_bytes)]
     pub max_path_bytes: u64,
 
-    /// Wasted-path rows shown per step, rolled up by directory
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub top: usize,
+    /// Wasted-path rows shown per step, rolled up by directory [default: 5]
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
 
     /// List every wasted file (table and JSON)
     #[arg(long)]
     pub files: bool,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
 
     /// Largest metadata document (manifest, index, config) read, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = Options::default().plan.max_metadata_bytes)]
     pub max_metadata_bytes: u64,
 }
 
+/// The CI gate's flags. Each one overrides the same key of the config file.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "CI gate (exit code 1 when a limit is crossed)")]
+pub struct GateArgs {
+    /// Fail when more than SIZE is wasted (20MB = 20×10^6 B, 20MiB = 20×2^20 B, or bytes)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_wasted: Option<u64>,
+
+    /// Fail when more than P percent (0–100) of the image's bytes are wasted
+    #[arg(long, value_name = "P", value_parser = parse_percent)]
+    pub max_wasted_percent: Option<f64>,
+
+    /// Fail when efficiency (final ÷ total, 0–1) is below R
+    #[arg(long, value_name = "R", value_parser = parse_ratio)]
+    pub min_efficiency: Option<f64>,
+
+    /// Fail when any single step wastes more than SIZE
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_step_wasted: Option<u64>,
+
+    /// The base image: its layers' waste is shown but never fails the build
+    #[arg(long, value_name = "IMAGE", conflicts_with = "base_layers")]
+    pub base: Option<String>,
+
+    /// The first N layers are the base image's
+    #[arg(long, value_name = "N")]
+    pub base_layers: Option<usize>,
+
+    /// Leave paths matching GLOB out of the gate, e.g. 'var/lib/dpkg/**' (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub ignore: Vec<String>,
+
+    /// Read gate settings from FILE (.layerwaste.toml, or dive's .dive-ci) instead of
+    /// looking for ./.layerwaste.toml and ./.dive-ci
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
 fn parse_platform(s: &str) -> Result<Platform, String> {
     s.parse()
 }
 
+fn parse_size(s: &str) -> Result<u64, String> {
+    layerwaste::size::parse_size(s)
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    layerwaste::config::parse_percent(s)
+}
+
+fn parse_ratio(s: &str) -> Result<f64, String> {
+    layerwaste::config::parse_ratio(s)
+}
+
+impl GateArgs {
+    pub fn flags(&self) -> GateFlags {
+        GateFlags {
+            max_wasted: self.max_wasted,
+            max_wasted_percent: self.max_wasted_percent,
+            min_efficiency: self.min_efficiency,
+            max_step_wasted: self.max_step_wasted,
+            ignore: self.ignore.clone(),
+            base_layers: self.base_layers,
+            base: self.base.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+/// The gate's settings as the library wants them.
+pub fn gate_options(gate: &Gate) -> GateOptions {
+    GateOptions {
+        limits: Limits {
+            max_wasted: gate.max_wasted,
+            max_wasted_percent: gate.max_wasted_percent,
+            min_efficiency: gate.min_efficiency,
+            max_step_wasted: gate.max_step_wasted,
+        },
+        base: match (&gate.base, gate.base_layers) {
+            (Some(image), _) => Some(Base::Image(image.clone())),
+            (None, Some(n)) => Some(Base::Layers(n)),
+            (None, None) => None,
+        },
+        ignore: gate.ignore.clone(),
+    }
+}
+
 impl AnalyzeArgs {
-    /// The library options these flags stand for.
-    pub fn options(&self) -> Options {
+    /// The library options these flags stand for, with the gate already resolved
+    /// against the config file.
+    pub fn options(&self, gate: &Gate) -> Options {
         let defaults = Options::default();
         Options {
             plan: PlanOptions {
@@ -126,10 +216,11 @@ impl AnalyzeArgs {
             },
             threads: self.threads,
             explain: ExplainOptions {
-                top: self.top,
+                top: self.top.or(gate.top).unwrap_or(defaults.explain.top),
                 files: self.files,
                 ..defaults.explain
             },
+            gate: gate_options(gate),
         }
     }
 }
@@ -156,7 +247,7 @@ mod tests {
             "7",
         ]);
         let Command::Analyze(args) = cli.command;
-        let o = args.options();
+        let o = args.options(&Gate::default());
         assert_eq!(o.walk.max_entries, 7);
         assert_eq!(o.plan.platform.unwrap().to_string(), "linux/arm64/v8");
     }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod exit_codes;
 pub mod explain;
+pub mod gate;
 pub mod model;
 pub mod progress;
 pub mod report;

@@ -6,9 +6,10 @@ mod cli;
 use std::io::{self, IsTerminal, Write};
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 use cli::{AnalyzeArgs, Cli, ColorArg, Command, FormatArg};
+use layerwaste::config::{self, Gate};
 use layerwaste::exit_codes::ExitCode;
 use layerwaste::report::json::Json;
 use layerwaste::report::table::{Styles, Table};
@@ -37,11 +38,25 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let loaded = config::load(args.gate.config.as_deref(), &cwd)?;
+    let gate = Gate::resolve(&args.gate.flags(), loaded.as_ref().map(|l| &l.config));
+    let format = match (args.format, &gate.format) {
+        (Some(f), _) => f,
+        (None, Some(name)) => FormatArg::from_str(name, true).map_err(|_| {
+            anyhow::anyhow!("the config file's format {name:?} is not a known format")
+        })?,
+        (None, None) => FormatArg::Table,
+    };
     let bar = bar::Bar::new(!args.quiet && io::stderr().is_terminal());
-    let result = layerwaste::analyze(&args.image, &args.options(), &bar);
+    let result = layerwaste::analyze(&args.image, &args.options(&gate), &bar);
     bar.clear();
     let report = result?;
-    for w in &report.warnings {
+    for w in loaded
+        .iter()
+        .flat_map(|l| &l.warnings)
+        .chain(&report.warnings)
+    {
         eprintln!("layerwaste: warning: {}", layerwaste::sanitize::escape(w));
     }
     if let Some(path) = &args.output {
@@ -50,9 +65,20 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    renderer(args).render(&report, &mut out)?;
+    renderer(args, format).render(&report, &mut out)?;
     out.flush()?;
-    Ok(ExitCode::Success)
+    drop(out);
+    let violations = report.thresholds.iter().flat_map(|t| &t.violations);
+    let mut crossed = false;
+    for v in violations {
+        eprintln!("layerwaste: limit crossed: {}", v.message);
+        crossed = true;
+    }
+    Ok(if crossed {
+        ExitCode::ThresholdExceeded
+    } else {
+        ExitCode::Success
+    })
 }
 
 fn write_json_file(report: &Report, path: &std::path::Path) -> io::Result<()> {
@@ -61,8 +87,8 @@ fn write_json_file(report: &Report, path: &std::path::Path) -> io::Result<()> {
     file.flush()
 }
 
-fn renderer(args: &AnalyzeArgs) -> Box<dyn Render> {
-    match args.format {
+fn renderer(args: &AnalyzeArgs, format: FormatArg) -> Box<dyn Render> {
+    match format {
         FormatArg::Json => Box::new(Json),
         FormatArg::Table => {
             let terminal = io::stdout().is_terminal();

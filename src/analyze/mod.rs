@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::explain::{self, ExplainOptions};
+use crate::gate::{self, Limits};
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
 use crate::report::{ImageInfo, LayerFacts, Report};
@@ -23,6 +24,25 @@ pub struct Options {
     /// Worker threads for walking layers; 0 means one per core.
     pub threads: usize,
     pub explain: ExplainOptions,
+    pub gate: GateOptions,
+}
+
+/// What the CI gate counts and holds it to.
+#[derive(Debug, Clone, Default)]
+pub struct GateOptions {
+    pub limits: Limits,
+    /// Which leading layers belong to the base image.
+    pub base: Option<Base>,
+    /// Globs of paths whose waste the gate does not count (`var/lib/dpkg/**`).
+    pub ignore: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Base {
+    /// `--base-layers N`
+    Layers(usize),
+    /// `--base IMAGE`: its diff IDs must be a prefix of the analysed image's.
+    Image(String),
 }
 
 impl Default for Options {
@@ -35,6 +55,7 @@ impl Default for Options {
             walk: WalkOptions::default(),
             threads: 0,
             explain: ExplainOptions::default(),
+            gate: GateOptions::default(),
         }
     }
 }
@@ -42,9 +63,40 @@ impl Default for Options {
 /// Analyses the image named by `spec` (a path, `-` for stdin, or a transport-prefixed
 /// name) and builds the report.
 pub fn analyze(spec: &str, options: &Options, progress: &dyn Progress) -> Result<Report> {
-    match source::open(spec, &options.plan)? {
+    let mut report = match source::open(spec, &options.plan)? {
         Opened::Layered(image) => analyze_layered(*image, options, progress),
         Opened::Stream(input) => stream::analyze_stream(input, options, progress),
+    }?;
+    report.image.source = spec.to_string();
+    Ok(report)
+}
+
+/// How many leading layers belong to the base image.
+fn base_layers(plan: &Plan, options: &Options) -> Result<usize> {
+    match &options.gate.base {
+        None => Ok(0),
+        Some(Base::Layers(n)) if *n <= plan.layers.len() => Ok(*n),
+        Some(Base::Layers(n)) => Err(Error::Usage(format!(
+            "--base-layers {n}: the image has only {} layers",
+            plan.layers.len()
+        ))),
+        Some(Base::Image(base)) => {
+            // Only the base's documents are read: its diff IDs are all that is needed.
+            let base_plan = match source::open(base, &options.plan)? {
+                Opened::Layered(image) => image.plan,
+                Opened::Stream(_) => {
+                    return Err(Error::Usage(format!(
+                        "--base {base}: name an uncompressed archive or a layout directory"
+                    )))
+                }
+            };
+            gate::base_layer_count(&plan.config.diff_ids, &base_plan.config.diff_ids).ok_or_else(|| {
+                Error::Usage(format!(
+                    "the image is not built on --base {base}: its first layers' diff IDs differ from the base's {}",
+                    base_plan.config.diff_ids.len()
+                ))
+            })
+        }
     }
 }
 
@@ -137,7 +189,7 @@ pub fn analyze_layered(
     result?;
     resolve_by_rereading(&mut replay, &plain_layers, &pool)
         .map_err(|(layer, e)| layer_error(&name, &plan, layer, e))?;
-    Ok(finish(&name, plan, replay, facts, warnings, options))
+    finish(&name, plan, replay, facts, warnings, options)
 }
 
 fn record_layer(
@@ -233,7 +285,7 @@ fn finish(
     facts: Vec<LayerFacts>,
     mut warnings: Vec<String>,
     options: &Options,
-) -> Report {
+) -> Result<Report> {
     let alignment = steps::align(&plan.config.history, plan.layers.len());
     if let Some(w) = &alignment.warning {
         warnings.insert(0, w.clone());
@@ -256,5 +308,23 @@ fn finish(
         tags: plan.tags.clone(),
     };
     let explanation = explain::explain(&replay, &options.explain);
-    Report::build(image, &alignment, &outcome, &explanation, &facts, warnings)
+    let mut report = Report::build(image, &alignment, &outcome, &explanation, &facts, warnings);
+    let gated = !options.gate.limits.is_empty()
+        || options.gate.base.is_some()
+        || !options.gate.ignore.is_empty();
+    if gated {
+        let ignore = crate::config::IgnoreSet::new(&options.gate.ignore).map_err(Error::Usage)?;
+        let is_ignored = |path: &[u8]| ignore.is_match(path);
+        let scope = gate::Scope {
+            base_layers: base_layers(&plan, options)?,
+            ignore: &is_ignored,
+        };
+        report.thresholds = Some(gate::evaluate(
+            &replay,
+            &scope,
+            &options.gate.limits,
+            &alignment.step_of_layer,
+        ));
+    }
+    Ok(report)
 }

@@ -32,6 +32,9 @@ pub struct Report {
     pub layers: Vec<LayerReport>,
     pub duplicates: DuplicatesReport,
     pub removable: Vec<RemovableReport>,
+    /// The CI gate's figures and violations, when any limit, base or ignore was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<crate::gate::Thresholds>,
     pub warnings: Vec<String>,
 }
 
@@ -397,6 +400,7 @@ impl Report {
                     .collect(),
             },
             removable,
+            thresholds: None,
             warnings,
         }
     }

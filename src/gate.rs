@@ -1,0 +1,388 @@
+//! The CI gate: thresholds on the waste, counted over the team's own steps.
+//!
+//! Every limit is *inclusive*: a figure equal to its limit passes, and the build fails
+//! only when a figure goes past it (`wasted > max-wasted`, `efficiency < min-efficiency`).
+//! Waste that the base image brings, and waste in paths the user chose to ignore, is
+//! reported but never counted here.
+
+use serde::Serialize;
+
+use crate::model::tree::ContentId;
+use crate::model::Replay;
+
+/// The thresholds a run is held to. `None` means no limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Limits {
+    /// Most wasted bytes allowed (over the counted steps).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_wasted: Option<u64>,
+    /// Most wasted bytes allowed, in percent (0–100) of the image's total bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_wasted_percent: Option<f64>,
+    /// Least efficiency allowed (0–1), where the gate's efficiency is
+    /// `1 - counted wasted / total`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_efficiency: Option<f64>,
+    /// Most wasted bytes allowed for any single counted step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_step_wasted: Option<u64>,
+}
+
+impl Limits {
+    pub fn is_empty(&self) -> bool {
+        *self == Limits::default()
+    }
+}
+
+/// Which waste the gate counts.
+pub struct Scope<'a> {
+    /// Layers below this index belong to the base image: shown, never counted.
+    pub base_layers: usize,
+    /// Paths left out of the gate (`--ignore`).
+    pub ignore: &'a dyn Fn(&[u8]) -> bool,
+}
+
+/// The gate's figures and verdict, as the report carries them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub limits: Limits,
+    /// Layers counted as the base image's.
+    pub base_layers: usize,
+    /// Wasted bytes the gate counted: outside the base, not ignored.
+    pub counted_wasted_bytes: u64,
+    /// Wasted bytes left out because of `--ignore`.
+    pub ignored_wasted_bytes: u64,
+    /// Wasted bytes the base image brings.
+    pub base_wasted_bytes: u64,
+    pub counted_efficiency: f64,
+    pub violations: Vec<Violation>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    /// `max-wasted`, `max-wasted-percent`, `min-efficiency` or `max-step-wasted`.
+    pub rule: &'static str,
+    /// The step that crossed `max-step-wasted`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    pub limit: f64,
+    pub actual: f64,
+    pub message: String,
+}
+
+impl Thresholds {
+    pub fn passed(&self) -> bool {
+        self.violations.is_empty()
+    }
+}
+
+/// Counts the waste in scope and checks it against the limits. `step_of_layer` maps
+/// layers to history steps for the messages.
+pub fn evaluate(
+    replay: &Replay,
+    scope: &Scope<'_>,
+    limits: &Limits,
+    step_of_layer: &[usize],
+) -> Thresholds {
+    let mut counted = 0u64;
+    let mut ignored = 0u64;
+    let mut base = 0u64;
+    let mut per_layer = vec![0u64; replay.layers as usize];
+    let mut total = 0u64;
+    for (id, c) in replay.contents.iter().enumerate() {
+        total += c.bytes;
+        if c.hidden.is_none() || c.bytes == 0 {
+            continue;
+        }
+        if (c.layer as usize) < scope.base_layers {
+            base += c.bytes;
+        } else if (scope.ignore)(&path_of(replay, id as ContentId)) {
+            ignored += c.bytes;
+        } else {
+            counted += c.bytes;
+            per_layer[c.layer as usize] += c.bytes;
+        }
+    }
+    let efficiency = if total == 0 {
+        1.0
+    } else {
+        1.0 - counted as f64 / total as f64
+    };
+    let percent = if total == 0 {
+        0.0
+    } else {
+        counted as f64 * 100.0 / total as f64
+    };
+    let human = crate::report::table::human;
+    let mut violations = Vec::new();
+    if let Some(max) = limits.max_wasted {
+        if counted > max {
+            violations.push(Violation {
+                rule: "max-wasted",
+                step: None,
+                limit: max as f64,
+                actual: counted as f64,
+                message: format!(
+                    "wasted {} ({counted} B) is more than --max-wasted {} ({max} B)",
+                    human(counted),
+                    human(max)
+                ),
+            });
+        }
+    }
+    if let Some(max) = limits.max_wasted_percent {
+        if percent > max {
+            violations.push(Violation {
+                rule: "max-wasted-percent",
+                step: None,
+                limit: max,
+                actual: percent,
+                message: format!(
+                    "wasted {percent:.2}% of the image is more than --max-wasted-percent {max}%"
+                ),
+            });
+        }
+    }
+    if let Some(min) = limits.min_efficiency {
+        if efficiency < min {
+            violations.push(Violation {
+                rule: "min-efficiency",
+                step: None,
+                limit: min,
+                actual: efficiency,
+                message: format!("efficiency {efficiency:.4} is less than --min-efficiency {min}"),
+            });
+        }
+    }
+    if let Some(max) = limits.max_step_wasted {
+        for (layer, &wasted) in per_layer.iter().enumerate() {
+            if wasted > max {
+                let step = step_of_layer.get(layer).copied().unwrap_or(layer);
+                violations.push(Violation {
+                    rule: "max-step-wasted",
+                    step: Some(step),
+                    limit: max as f64,
+                    actual: wasted as f64,
+                    message: format!(
+                        "step {step} wastes {} ({wasted} B), more than --max-step-wasted {} ({max} B)",
+                        human(wasted),
+                        human(max)
+                    ),
+                });
+            }
+        }
+    }
+    Thresholds {
+        limits: limits.clone(),
+        base_layers: scope.base_layers,
+        counted_wasted_bytes: counted,
+        ignored_wasted_bytes: ignored,
+        base_wasted_bytes: base,
+        counted_efficiency: efficiency,
+        violations,
+    }
+}
+
+fn path_of(replay: &Replay, id: ContentId) -> Vec<u8> {
+    replay.tree.path_of(replay.contents[id as usize].node)
+}
+
+/// How many leading layers of `image` are the base image's: the length of the common
+/// prefix of their diff IDs. `None` when the base's layers are not all a prefix, i.e.
+/// the image is not built on that base.
+pub fn base_layer_count(image_diff_ids: &[String], base_diff_ids: &[String]) -> Option<usize> {
+    (base_diff_ids.len() <= image_diff_ids.len()
+        && image_diff_ids
+            .iter()
+            .zip(base_diff_ids)
+            .all(|(a, b)| a == b))
+    .then_some(base_diff_ids.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::walk::{LayerIndex, Spec};
+
+    /// Layer 0 (base) wastes 100 in `base/x`; layer 1 wastes 1000 in `app/big` and 10
+    /// in `var/lib/dpkg/status`; layer 2 hides them all. Total 100+1000+10+310 = 1420.
+    fn replay() -> Replay {
+        let mut layers = vec![
+            LayerIndex::default(),
+            LayerIndex::default(),
+            LayerIndex::default(),
+        ];
+        layers[0].push(
+            "base/x",
+            Spec::File {
+                bytes: 100,
+                hash: 1,
+            },
+        );
+        layers[0].push("base/.wh.nothing", Spec::Whiteout);
+        layers[1].push("base/.wh.x", Spec::Whiteout);
+        layers[1].push(
+            "app/big",
+            Spec::File {
+                bytes: 1000,
+                hash: 2,
+            },
+        );
+        layers[1].push("var/lib/dpkg/status", Spec::File { bytes: 10, hash: 3 });
+        layers[2].push("app/.wh.big", Spec::Whiteout);
+        layers[2].push(
+            "var/lib/dpkg/status",
+            Spec::File {
+                bytes: 310,
+                hash: 4,
+            },
+        );
+        let mut r = Replay::new();
+        for l in &layers {
+            r.apply(l);
+        }
+        r
+    }
+
+    fn run(limits: Limits, base_layers: usize, ignore_dpkg: bool) -> Thresholds {
+        let ignore = move |p: &[u8]| ignore_dpkg && p.starts_with(b"var/lib/dpkg/");
+        let scope = Scope {
+            base_layers,
+            ignore: &ignore,
+        };
+        evaluate(&replay(), &scope, &limits, &[0, 1, 2])
+    }
+
+    fn rules(t: &Thresholds) -> Vec<&'static str> {
+        t.violations.iter().map(|v| v.rule).collect()
+    }
+
+    #[test]
+    fn max_wasted_is_inclusive() {
+        let at = run(
+            Limits {
+                max_wasted: Some(1110),
+                ..Default::default()
+            },
+            0,
+            false,
+        );
+        assert_eq!(at.counted_wasted_bytes, 1110);
+        assert!(at.passed());
+        let below = run(
+            Limits {
+                max_wasted: Some(1109),
+                ..Default::default()
+            },
+            0,
+            false,
+        );
+        assert_eq!(rules(&below), vec!["max-wasted"]);
+        assert_eq!(
+            below.violations[0].message,
+            "wasted 1.1 kB (1110 B) is more than --max-wasted 1.1 kB (1109 B)"
+        );
+    }
+
+    #[test]
+    fn base_layers_and_ignored_paths_are_shown_but_not_counted() {
+        let t = run(
+            Limits {
+                max_wasted: Some(1000),
+                ..Default::default()
+            },
+            1,
+            true,
+        );
+        assert_eq!(
+            (
+                t.counted_wasted_bytes,
+                t.base_wasted_bytes,
+                t.ignored_wasted_bytes
+            ),
+            (1000, 100, 10)
+        );
+        assert!(t.passed());
+    }
+
+    #[test]
+    fn percent_and_efficiency_boundaries() {
+        // counted 1110 of 1420 = 78.169…%; efficiency 0.21830…
+        let pct = 1110.0 * 100.0 / 1420.0;
+        assert!(run(
+            Limits {
+                max_wasted_percent: Some(pct),
+                ..Default::default()
+            },
+            0,
+            false
+        )
+        .passed());
+        assert_eq!(
+            rules(&run(
+                Limits {
+                    max_wasted_percent: Some(78.0),
+                    ..Default::default()
+                },
+                0,
+                false
+            )),
+            vec!["max-wasted-percent"]
+        );
+        let eff = 1.0 - 1110.0 / 1420.0;
+        assert!(run(
+            Limits {
+                min_efficiency: Some(eff),
+                ..Default::default()
+            },
+            0,
+            false
+        )
+        .passed());
+        assert_eq!(
+            rules(&run(
+                Limits {
+                    min_efficiency: Some(0.22),
+                    ..Default::default()
+                },
+                0,
+                false
+            )),
+            vec!["min-efficiency"]
+        );
+    }
+
+    #[test]
+    fn max_step_wasted_names_each_step() {
+        let t = run(
+            Limits {
+                max_step_wasted: Some(99),
+                ..Default::default()
+            },
+            0,
+            false,
+        );
+        let steps: Vec<Option<usize>> = t.violations.iter().map(|v| v.step).collect();
+        assert_eq!(steps, vec![Some(0), Some(1)]);
+        assert!(run(
+            Limits {
+                max_step_wasted: Some(1010),
+                ..Default::default()
+            },
+            0,
+            false
+        )
+        .passed());
+    }
+
+    #[test]
+    fn base_is_a_prefix_of_diff_ids() {
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            base_layer_count(&ids(&["a", "b", "c"]), &ids(&["a", "b"])),
+            Some(2)
+        );
+        assert_eq!(base_layer_count(&ids(&["a", "b"]), &ids(&["a", "x"])), None);
+        assert_eq!(base_layer_count(&ids(&["a"]), &ids(&["a", "b"])), None);
+    }
+}
