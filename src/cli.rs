@@ -32,6 +32,56 @@ pub struct Cli {
 pub enum Command {
     /// Report the wasted bytes of every step of an image
     Analyze(AnalyzeArgs),
+    /// Compare the waste of two images, e.g. main's build and a pull request's
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The image before the change (any form `analyze` takes)
+    pub old: String,
+    /// The image after the change
+    pub new: String,
+
+    /// Output format on stdout
+    #[arg(long, short = 'f', value_enum, default_value_t = DiffFormat::Table)]
+    pub format: DiffFormat,
+
+    /// Also write the JSON diff to FILE
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Exit 1 when wasted bytes grow by more than SIZE (`--fail-on-increase=20MB`;
+    /// alone: by anything)
+    #[arg(long, value_name = "SIZE", num_args = 0..=1, require_equals = true, default_missing_value = "0", value_parser = parse_size)]
+    pub fail_on_increase: Option<u64>,
+
+    /// For multi-platform images: which one, as os/arch[/variant]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = parse_platform)]
+    pub platform: Option<Platform>,
+
+    /// No progress bar
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// When to colour the table
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+impl DiffArgs {
+    pub fn options(&self) -> Options {
+        let mut o = Options::default();
+        o.plan.platform = self.platform.clone();
+        o
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -246,7 +296,9 @@ mod tests {
             "--max-entries",
             "7",
         ]);
-        let Command::Analyze(args) = cli.command;
+        let Command::Analyze(args) = cli.command else {
+            panic!("parsed as analyze")
+        };
         let o = args.options(&Gate::default());
         assert_eq!(o.walk.max_entries, 7);
         assert_eq!(o.plan.platform.unwrap().to_string(), "linux/arm64/v8");

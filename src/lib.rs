@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod config;
+pub mod diff;
 pub mod error;
 pub mod exit_codes;
 pub mod explain;

@@ -8,7 +8,7 @@ use std::io::{self, IsTerminal, Write};
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
 
-use cli::{AnalyzeArgs, Cli, ColorArg, Command, FormatArg};
+use cli::{AnalyzeArgs, Cli, ColorArg, Command, DiffArgs, DiffFormat, FormatArg};
 use layerwaste::config::{self, Gate};
 use layerwaste::exit_codes::ExitCode;
 use layerwaste::report::json::Json;
@@ -19,6 +19,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Analyze(args) => run_analyze(&args),
+        Command::Diff(args) => run_diff(&args),
     };
     match code {
         Ok(code) => code.into(),
@@ -81,6 +82,74 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let options = args.options();
+    let visible = !args.quiet && io::stderr().is_terminal();
+    let analyse = |spec: &str| -> anyhow::Result<Report> {
+        let bar = bar::Bar::new(visible);
+        let result = layerwaste::analyze(spec, &options, &bar);
+        bar.clear();
+        let report = result?;
+        for w in &report.warnings {
+            eprintln!(
+                "layerwaste: warning: {spec}: {}",
+                layerwaste::sanitize::escape(w)
+            );
+        }
+        Ok(report)
+    };
+    let old = analyse(&args.old)?;
+    let new = analyse(&args.new)?;
+    let diff = layerwaste::diff::compare(&old, &new, args.fail_on_increase);
+    if let Some(path) = &args.output {
+        let write = || -> io::Result<()> {
+            let mut file = io::BufWriter::new(std::fs::File::create(path)?);
+            serde_json::to_writer_pretty(&mut file, &diff)?;
+            file.write_all(b"\n")?;
+            file.flush()
+        };
+        write().with_context(|| format!("cannot write the diff to {}", path.display()))?;
+    }
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match args.format {
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &diff)?;
+            out.write_all(b"\n")?;
+        }
+        DiffFormat::Markdown => layerwaste::diff::render_markdown(&diff, &mut out)?,
+        DiffFormat::Table => {
+            let (width, styles) = terminal_style(args.color);
+            layerwaste::diff::render_table(&diff, width, styles, &mut out)?
+        }
+    }
+    out.flush()?;
+    drop(out);
+    match &diff.gate {
+        Some(g) if !g.passed => {
+            eprintln!("layerwaste: limit crossed: {}", g.message);
+            Ok(ExitCode::ThresholdExceeded)
+        }
+        _ => Ok(ExitCode::Success),
+    }
+}
+
+/// Table width and colours for stdout, as --color and the terminal say.
+fn terminal_style(color: ColorArg) -> (usize, Styles) {
+    let terminal = io::stdout().is_terminal();
+    let color = match color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let width = terminal_size::terminal_size()
+        .filter(|_| terminal)
+        .map(|(w, _)| w.0 as usize)
+        .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
+        .unwrap_or(120);
+    (width, Styles { color })
+}
+
 fn write_json_file(report: &Report, path: &std::path::Path) -> io::Result<()> {
     let mut file = io::BufWriter::new(std::fs::File::create(path)?);
     Json.render(report, &mut file)?;
@@ -91,21 +160,8 @@ fn renderer(args: &AnalyzeArgs, format: FormatArg) -> Box<dyn Render> {
     match format {
         FormatArg::Json => Box::new(Json),
         FormatArg::Table => {
-            let terminal = io::stdout().is_terminal();
-            let color = match args.color {
-                ColorArg::Always => true,
-                ColorArg::Never => false,
-                ColorArg::Auto => terminal && std::env::var_os("NO_COLOR").is_none(),
-            };
-            let width = terminal_size::terminal_size()
-                .filter(|_| terminal)
-                .map(|(w, _)| w.0 as usize)
-                .or_else(|| std::env::var("COLUMNS").ok()?.parse().ok())
-                .unwrap_or(120);
-            Box::new(Table {
-                width,
-                styles: Styles { color },
-            })
+            let (width, styles) = terminal_style(args.color);
+            Box::new(Table { width, styles })
         }
     }
 }

@@ -483,3 +483,41 @@ fn verdict(summary: &Summary, steps: &[StepReport], removable: &[RemovableReport
 pub trait Render {
     fn render(&self, report: &Report, out: &mut dyn std::io::Write) -> std::io::Result<()>;
 }
+
+/// Text from the image, made safe for Markdown and HTML (a pull-request comment): no
+/// markup, no table breaks, no control characters.
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in crate::sanitize::escape(s).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' => out.push_str("&#124;"),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text from the image as inline code in Markdown (also inside a table cell). An HTML
+/// `<code>` element, because a Markdown code span cannot hold every backtick sequence
+/// and does not decode the entities a table cell needs.
+pub fn markdown_code(s: &str) -> String {
+    let mut out = String::from("<code>");
+    for c in crate::sanitize::escape(s).chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '|' => out.push_str("&#124;"),
+            c => out.push(c),
+        }
+    }
+    out.push_str("</code>");
+    out
+}

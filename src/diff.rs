@@ -1,0 +1,460 @@
+//! `layerwaste diff OLD NEW`: what a change to a Dockerfile did to the waste, say
+//! main's build against a pull request's.
+//!
+//! Steps are matched by their instruction text, in order (a longest common
+//! subsequence), never by position or similarity: a step whose text changed is shown as
+//! removed and added, not guessed to be "the same step, edited".
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::report::table::{human, truncate, Styles};
+use crate::report::{Report, StepReport};
+use crate::sanitize::escape;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiffReport {
+    pub schema_version: u32,
+    pub old: Side,
+    pub new: Side,
+    pub delta: Delta,
+    /// Wasted bytes of added steps, plus increases of matched steps.
+    pub introduced_waste: u64,
+    /// Wasted bytes of removed steps, plus decreases of matched steps.
+    pub removed_waste: u64,
+    pub steps: Vec<StepChange>,
+    /// `--fail-on-increase`: the gate on the wasted delta.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<IncreaseGate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Side {
+    pub source: String,
+    pub total_bytes: u64,
+    pub final_bytes: u64,
+    pub wasted_bytes: u64,
+    pub efficiency: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Delta {
+    pub total_bytes: i64,
+    pub final_bytes: i64,
+    pub wasted_bytes: i64,
+    pub efficiency: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Same instruction, same figures.
+    Same,
+    /// Same instruction, different bytes or waste.
+    Changed,
+    Added,
+    Removed,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Same => "same",
+            Status::Changed => "changed",
+            Status::Added => "added",
+            Status::Removed => "removed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepChange {
+    pub status: Status,
+    pub instruction: Option<String>,
+    pub old_step: Option<usize>,
+    pub new_step: Option<usize>,
+    pub old_wasted_bytes: u64,
+    pub new_wasted_bytes: u64,
+    pub wasted_delta: i64,
+    pub old_bytes: u64,
+    pub new_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncreaseGate {
+    /// The wasted delta allowed, in bytes (inclusive).
+    pub max_increase: u64,
+    pub passed: bool,
+    pub message: String,
+}
+
+fn key(step: &StepReport) -> String {
+    match (&step.instruction, step.layer) {
+        (Some(i), _) => i.clone(),
+        (None, Some(layer)) => format!("(layer {layer})"),
+        (None, None) => String::new(),
+    }
+}
+
+fn side(r: &Report) -> Side {
+    Side {
+        source: r.image.source.clone(),
+        total_bytes: r.summary.total_bytes,
+        final_bytes: r.summary.final_bytes,
+        wasted_bytes: r.summary.wasted_bytes,
+        efficiency: r.summary.efficiency,
+    }
+}
+
+fn signed(new: u64, old: u64) -> i64 {
+    (i128::from(new) - i128::from(old)).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+}
+
+/// Matches the steps of two reports by instruction text (LCS), in order.
+fn match_steps(old: &[StepReport], new: &[StepReport]) -> Vec<(Option<usize>, Option<usize>)> {
+    let (a, b): (Vec<String>, Vec<String>) =
+        (old.iter().map(key).collect(), new.iter().map(key).collect());
+    let (n, m) = (a.len(), b.len());
+    // lcs[i][j]: LCS length of a[i..] and b[j..].
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j) = (0, 0);
+    let mut out = Vec::new();
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            out.push((Some(i), Some(j)));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            out.push((None, Some(j)));
+            j += 1;
+        } else {
+            out.push((Some(i), None));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Compares two analyses. `max_increase` is `--fail-on-increase`'s allowance.
+pub fn compare(old: &Report, new: &Report, max_increase: Option<u64>) -> DiffReport {
+    let mut steps = Vec::new();
+    let (mut introduced, mut removed) = (0u64, 0u64);
+    for (o, n) in match_steps(&old.steps, &new.steps) {
+        let os = o.map(|i| &old.steps[i]);
+        let ns = n.map(|i| &new.steps[i]);
+        let (ow, nw) = (
+            os.map_or(0, |s| s.wasted_bytes),
+            ns.map_or(0, |s| s.wasted_bytes),
+        );
+        let (ob, nb) = (os.map_or(0, |s| s.bytes), ns.map_or(0, |s| s.bytes));
+        let status = match (os, ns) {
+            (Some(_), Some(_)) if ow == nw && ob == nb => Status::Same,
+            (Some(_), Some(_)) => Status::Changed,
+            (None, _) => Status::Added,
+            (_, None) => Status::Removed,
+        };
+        introduced += nw.saturating_sub(ow);
+        removed += ow.saturating_sub(nw);
+        steps.push(StepChange {
+            status,
+            instruction: ns.or(os).and_then(|s| s.instruction.clone()),
+            old_step: os.map(|s| s.index),
+            new_step: ns.map(|s| s.index),
+            old_wasted_bytes: ow,
+            new_wasted_bytes: nw,
+            wasted_delta: signed(nw, ow),
+            old_bytes: ob,
+            new_bytes: nb,
+        });
+    }
+    let delta = Delta {
+        total_bytes: signed(new.summary.total_bytes, old.summary.total_bytes),
+        final_bytes: signed(new.summary.final_bytes, old.summary.final_bytes),
+        wasted_bytes: signed(new.summary.wasted_bytes, old.summary.wasted_bytes),
+        efficiency: new.summary.efficiency - old.summary.efficiency,
+    };
+    let gate = max_increase.map(|max| {
+        let passed = delta.wasted_bytes <= 0 || (delta.wasted_bytes as u64) <= max;
+        let message = if passed {
+            format!(
+                "wasted bytes changed by {} (allowed increase: {max} B)",
+                delta.wasted_bytes
+            )
+        } else {
+            format!(
+                "wasted bytes grew by {} ({} B), more than --fail-on-increase {} ({max} B)",
+                human(delta.wasted_bytes as u64),
+                delta.wasted_bytes,
+                human(max)
+            )
+        };
+        IncreaseGate {
+            max_increase: max,
+            passed,
+            message,
+        }
+    });
+    DiffReport {
+        schema_version: crate::report::SCHEMA_VERSION,
+        old: side(old),
+        new: side(new),
+        delta,
+        introduced_waste: introduced,
+        removed_waste: removed,
+        steps,
+        gate,
+    }
+}
+
+fn signed_human(d: i64) -> String {
+    let sign = if d > 0 {
+        "+"
+    } else if d < 0 {
+        "-"
+    } else {
+        "±"
+    };
+    format!("{sign}{}", human(d.unsigned_abs()))
+}
+
+/// The diff as a terminal table.
+pub fn render_table(
+    d: &DiffReport,
+    width: usize,
+    styles: Styles,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        styles.bold(&format!(
+            "wasted {} → {} ({}): this change introduced {} of waste and removed {}.",
+            human(d.old.wasted_bytes),
+            human(d.new.wasted_bytes),
+            signed_human(d.delta.wasted_bytes),
+            human(d.introduced_waste),
+            human(d.removed_waste)
+        ))
+    )?;
+    writeln!(
+        out,
+        "total {} → {} ({})  final {} → {} ({})  efficiency {:.1}% → {:.1}%",
+        human(d.old.total_bytes),
+        human(d.new.total_bytes),
+        signed_human(d.delta.total_bytes),
+        human(d.old.final_bytes),
+        human(d.new.final_bytes),
+        signed_human(d.delta.final_bytes),
+        d.old.efficiency * 100.0,
+        d.new.efficiency * 100.0
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        styles.bold(&format!(
+            "{:<8} {:>4} {:>4} {:>10} {:>10}  INSTRUCTION",
+            "STATUS", "OLD", "NEW", "WASTED", "DELTA"
+        ))
+    )?;
+    for s in &d.steps {
+        let step = |i: Option<usize>| i.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
+        let status = s.status.name();
+        let fixed = format!(
+            "{:<8} {:>4} {:>4} {:>10} {:>10}  ",
+            status,
+            step(s.old_step),
+            step(s.new_step),
+            human(if s.status == Status::Removed {
+                s.old_wasted_bytes
+            } else {
+                s.new_wasted_bytes
+            }),
+            signed_human(s.wasted_delta)
+        );
+        let room = width.saturating_sub(fixed.chars().count()).max(20);
+        let line = format!(
+            "{fixed}{}",
+            truncate(&escape(s.instruction.as_deref().unwrap_or("")), room)
+        );
+        let line = match s.wasted_delta {
+            d if d > 0 => styles.red(&line),
+            d if d < 0 => styles.green(&line),
+            _ if s.status == Status::Same => styles.dim(&line),
+            _ => line,
+        };
+        writeln!(out, "{line}")?;
+    }
+    if let Some(g) = &d.gate {
+        writeln!(out)?;
+        writeln!(out, "{}", g.message)?;
+    }
+    Ok(())
+}
+
+/// The diff as a pull-request comment.
+pub fn render_markdown(d: &DiffReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let verdict = match d.delta.wasted_bytes {
+        x if x > 0 => format!(
+            ":warning: This change **adds {}** of wasted bytes.",
+            human(x as u64)
+        ),
+        x if x < 0 => format!(
+            ":tada: This change **removes {}** of wasted bytes.",
+            human(x.unsigned_abs())
+        ),
+        _ => "This change leaves the wasted bytes as they were.".to_string(),
+    };
+    writeln!(out, "### layerwaste diff\n\n{verdict}\n")?;
+    if let Some(g) = &d.gate {
+        let mark = if g.passed {
+            ":white_check_mark:"
+        } else {
+            ":x:"
+        };
+        writeln!(out, "{mark} {}\n", crate::report::markdown_text(&g.message))?;
+    }
+    writeln!(
+        out,
+        "| | old | new | change |\n| --- | ---: | ---: | ---: |"
+    )?;
+    for (name, o, n, delta) in [
+        (
+            "total",
+            d.old.total_bytes,
+            d.new.total_bytes,
+            d.delta.total_bytes,
+        ),
+        (
+            "final",
+            d.old.final_bytes,
+            d.new.final_bytes,
+            d.delta.final_bytes,
+        ),
+        (
+            "wasted",
+            d.old.wasted_bytes,
+            d.new.wasted_bytes,
+            d.delta.wasted_bytes,
+        ),
+    ] {
+        writeln!(
+            out,
+            "| {name} | {} | {} | {} |",
+            human(o),
+            human(n),
+            signed_human(delta)
+        )?;
+    }
+    writeln!(
+        out,
+        "| efficiency | {:.1}% | {:.1}% | {:+.1} pt |\n",
+        d.old.efficiency * 100.0,
+        d.new.efficiency * 100.0,
+        d.delta.efficiency * 100.0
+    )?;
+    writeln!(
+        out,
+        "Introduced {} of waste, removed {}.\n",
+        human(d.introduced_waste),
+        human(d.removed_waste)
+    )?;
+    let changed: Vec<&StepChange> = d
+        .steps
+        .iter()
+        .filter(|s| s.status != Status::Same)
+        .collect();
+    writeln!(
+        out,
+        "<details><summary>{} steps added, removed or changed</summary>\n",
+        changed.len()
+    )?;
+    writeln!(out, "| status | old step | new step | wasted | change | instruction |\n| --- | ---: | ---: | ---: | ---: | --- |")?;
+    for s in changed {
+        let step = |i: Option<usize>| i.map(|i| i.to_string()).unwrap_or_else(|| "—".into());
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            s.status.name(),
+            step(s.old_step),
+            step(s.new_step),
+            human(if s.status == Status::Removed {
+                s.old_wasted_bytes
+            } else {
+                s.new_wasted_bytes
+            }),
+            signed_human(s.wasted_delta),
+            crate::report::markdown_code(s.instruction.as_deref().unwrap_or(""))
+        )?;
+    }
+    writeln!(out, "\n</details>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(index: usize, instruction: &str, bytes: u64, wasted: u64) -> StepReport {
+        StepReport {
+            index,
+            created_by: Some(instruction.into()),
+            instruction: Some(instruction.into()),
+            empty_layer: false,
+            layer: Some(index),
+            layer_digest: None,
+            bytes,
+            wasted_bytes: wasted,
+            removed_by: vec![],
+            wasted_by_reason: Default::default(),
+            wasted_pull_bytes: None,
+            explanation: None,
+            findings: vec![],
+            top_paths: vec![],
+            files: vec![],
+        }
+    }
+
+    #[test]
+    fn matches_steps_by_text_in_order() {
+        let old = [
+            step(0, "ADD x", 1, 0),
+            step(1, "RUN a", 5, 5),
+            step(2, "RUN b", 1, 0),
+            step(3, "CMD", 0, 0),
+        ];
+        let new = [
+            step(0, "ADD x", 1, 0),
+            step(1, "RUN a && b", 2, 0),
+            step(2, "CMD", 0, 0),
+        ];
+        let pairs = match_steps(&old, &new);
+        assert_eq!(
+            pairs,
+            vec![
+                (Some(0), Some(0)),
+                (None, Some(1)),
+                (Some(1), None),
+                (Some(2), None),
+                (Some(3), Some(2))
+            ]
+        );
+    }
+
+    #[test]
+    fn same_text_with_new_figures_is_changed() {
+        let old = [step(0, "RUN a", 5, 5)];
+        let new = [step(0, "RUN a", 9, 7)];
+        let m = match_steps(&old, &new);
+        assert_eq!(m, vec![(Some(0), Some(0))]);
+    }
+}
