@@ -4,4 +4,5 @@ mod analyze;
 mod common;
 mod explain;
 mod gate;
+mod packaging;
 mod readme;
