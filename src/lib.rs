@@ -11,6 +11,7 @@
 
 pub mod analyze;
 pub mod config;
+pub mod dockerfile;
 pub mod error;
 pub mod exit_codes;
 pub mod model;
