@@ -12,6 +12,7 @@
 pub mod analyze;
 pub mod config;
 pub mod diff;
+pub mod dockerfile;
 pub mod error;
 pub mod exit_codes;
 pub mod explain;
