@@ -1,4 +1,6 @@
 //! All integration tests, built as one binary (faster to link, one place to look).
 
 mod analyze;
+mod build;
 mod common;
+mod hostile;
