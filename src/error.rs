@@ -1,7 +1,13 @@
 //! The library's error type. Every variant says *which* input failed, so a user of a
 //! 2 GB image never has to guess whether the manifest, the config or layer 37 is broken.
+//!
+//! Most of what a message quotes (member names, digests, parser complaints that echo
+//! the input) comes from whoever built the image, so every field is escaped as the
+//! message is rendered: printing an error must not let an image drive the terminal.
 
 use std::path::PathBuf;
+
+use crate::sanitize::escape as e;
 
 /// A failure to read or understand an image. Rendered as one line (`{err}`) that names
 /// the file, the layer and the entry where they apply.
@@ -9,7 +15,7 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// The image path could not be opened or read at all.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", e(&path.display().to_string()), e(&source.to_string()))]
     Open {
         path: PathBuf,
         #[source]
@@ -17,12 +23,12 @@ pub enum Error {
     },
 
     /// The input is readable but is not any image layout layerwaste knows.
-    #[error("{source_name}: not a container image: {why}")]
+    #[error("{}: not a container image: {}", e(source_name), e(why))]
     NotAnImage { source_name: String, why: String },
 
     /// A metadata document (manifest.json, index.json, a manifest or config blob)
     /// is missing, unreadable or malformed.
-    #[error("{source_name}: {document}: {why}")]
+    #[error("{}: {}: {}", e(source_name), e(document), e(why))]
     Metadata {
         source_name: String,
         document: String,
@@ -30,7 +36,12 @@ pub enum Error {
     },
 
     /// The image names a blob that the archive or directory does not hold.
-    #[error("{source_name}: {document} names {blob}, which is not in the image")]
+    #[error(
+        "{}: {} names {}, which is not in the image",
+        e(source_name),
+        e(document),
+        e(blob)
+    )]
     MissingBlob {
         source_name: String,
         document: String,
@@ -38,7 +49,13 @@ pub enum Error {
     },
 
     /// A blob read whole does not have the digest or size its descriptor promises.
-    #[error("{source_name}: {blob}: {what} mismatch: expected {expected}, found {found}")]
+    #[error(
+        "{}: {}: {what} mismatch: expected {}, found {}",
+        e(source_name),
+        e(blob),
+        e(expected),
+        e(found)
+    )]
     BlobMismatch {
         source_name: String,
         blob: String,
@@ -48,7 +65,7 @@ pub enum Error {
     },
 
     /// A multi-platform index has no image for the requested (or host) platform.
-    #[error("{source_name}: no image for platform {wanted}; the index has: {}", available.join(", "))]
+    #[error("{}: no image for platform {}; the index has: {}", e(source_name), e(wanted), e(&available.join(", ")))]
     Platform {
         source_name: String,
         wanted: String,
@@ -56,11 +73,11 @@ pub enum Error {
     },
 
     /// The outer archive (the image tar itself, not a layer) is broken.
-    #[error("{source_name}: {why}")]
+    #[error("{}: {}", e(source_name), e(why))]
     Archive { source_name: String, why: String },
 
     /// A layer could not be walked: bad compression, a broken tar, a truncation.
-    #[error("{source_name}: layer {layer} ({digest}){}: {why}", entry.as_ref().map(|e| format!(", entry {e}")).unwrap_or_default())]
+    #[error("{}: layer {layer} ({}){}: {}", e(source_name), e(digest), entry.as_ref().map(|entry| format!(", entry {}", e(entry))).unwrap_or_default(), e(why))]
     Layer {
         source_name: String,
         layer: usize,
@@ -71,7 +88,11 @@ pub enum Error {
     },
 
     /// A configured limit (entries, path length, metadata size) was exceeded.
-    #[error("{source_name}: {what} exceeds the limit of {limit} ({hint})")]
+    #[error(
+        "{}: {} exceeds the limit of {limit} ({hint})",
+        e(source_name),
+        e(what)
+    )]
     Limit {
         source_name: String,
         what: String,
@@ -80,7 +101,7 @@ pub enum Error {
     },
 
     /// An invalid argument reached the library (for example a malformed platform).
-    #[error("{0}")]
+    #[error("{}", e(.0))]
     Usage(String),
 }
 

@@ -27,7 +27,13 @@ impl<R: Read> Read for Seeking<R> {
 
 impl<R: Read + Seek> Skip for Seeking<R> {
     fn skip(&mut self, n: u64) -> io::Result<()> {
-        let n = i64::try_from(n).map_err(|_| io::Error::other("skip too large"))?;
+        // No blob is 2^63 bytes long: a skip that far runs past its end.
+        let n = i64::try_from(n).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "seek past the end of the blob",
+            )
+        })?;
         self.0.seek(SeekFrom::Current(n)).map(|_| ())
     }
 }
@@ -72,7 +78,10 @@ pub struct Header {
     pub kind: Kind,
     /// The typeflag byte, for messages about unusual entries.
     pub typeflag: u8,
-    /// The size stored in the archive (PAX `size` wins over the header field).
+    /// Bytes of data that follow the header (PAX `size` wins over the header field).
+    /// Always 0 for header-only types (links, devices, FIFOs, directories), whatever
+    /// their size field says: Go's archive/tar, which container runtimes unpack
+    /// layers with, reads no data for them, so neither may we.
     pub size: u64,
     /// Offset of the entry's first data byte from the start of the archive.
     pub data_pos: u64,
@@ -120,6 +129,9 @@ pub struct TarReader<R> {
     /// Data bytes of the current entry not yet consumed, then its padding.
     remaining: u64,
     padding: u64,
+    /// The current entry's data size and where its data starts, for messages.
+    entry_size: u64,
+    entry_pos: u64,
     path: Vec<u8>,
     link: Vec<u8>,
     limits: HeaderLimits,
@@ -134,6 +146,8 @@ impl<R: Skip> TarReader<R> {
             pos: 0,
             remaining: 0,
             padding: 0,
+            entry_size: 0,
+            entry_pos: 0,
             path: Vec::new(),
             link: Vec::new(),
             limits,
@@ -162,7 +176,7 @@ impl<R: Skip> TarReader<R> {
     /// Reads the next header, skipping whatever data of the previous entry was not
     /// read. `Ok(None)` means the end-of-archive marker was reached.
     pub fn next_header(&mut self) -> Result<Option<Header>, TarError> {
-        self.finish_entry().map_err(|e| self.error(e))?;
+        self.finish_entry().map_err(|e| self.data_error(e))?;
         let mut pax_path: Option<Vec<u8>> = None;
         let mut pax_link: Option<Vec<u8>> = None;
         let mut pax_size: Option<u64> = None;
@@ -172,7 +186,7 @@ impl<R: Skip> TarReader<R> {
             let mut block = [0u8; BLOCK as usize];
             let header_pos = self.pos;
             match read_block(&mut self.inner, &mut block) {
-                Ok(true) => self.pos += BLOCK,
+                Ok(true) => self.pos = self.pos.saturating_add(BLOCK),
                 Ok(false) => {
                     return Err(TarError::new(format!(
                         "the archive ends at byte {header_pos} without an end-of-archive marker (truncated?)"
@@ -191,35 +205,40 @@ impl<R: Skip> TarReader<R> {
             let header = tar::Header::from_byte_slice(&block);
             check_checksum(&block, header).map_err(|why| TarError {
                 why: format!("bad header at byte {header_pos}: {why}"),
-                entry: Some(header.path_bytes().into_owned()),
+                entry: Some(shorten(&header.path_bytes())),
             })?;
-            let size = header.entry_size().map_err(|e| TarError {
-                why: format!("bad size field at byte {header_pos}: {e}"),
-                entry: Some(header.path_bytes().into_owned()),
+            let size = header.entry_size().map_err(|_| TarError {
+                why: format!("bad header at byte {header_pos}: the size field is not a number"),
+                entry: Some(shorten(&header.path_bytes())),
             })?;
             let typeflag = header.entry_type().as_byte();
             match typeflag {
                 b'x' | b'g' => {
-                    let data = self.read_extension(size, "PAX header")?;
+                    let data = self.read_extension(size, "PAX header", header_pos)?;
+                    let malformed = |why: String| {
+                        TarError::new(format!("malformed PAX header at byte {header_pos}: {why}"))
+                    };
+                    let records = pax_records(&data).map_err(malformed)?;
                     if typeflag == b'g' {
                         // Global records would apply to every later entry; no image
                         // builder writes them, so they are noted and otherwise ignored.
                         self.saw_global_pax = true;
                         continue;
                     }
-                    for ext in tar::PaxExtensions::new(&data) {
-                        let ext =
-                            ext.map_err(|e| TarError::new(format!("malformed PAX record: {e}")))?;
-                        match ext.key_bytes() {
-                            b"path" | b"GNU.sparse.name" => {
-                                pax_path = Some(ext.value_bytes().to_vec())
-                            }
-                            b"linkpath" => pax_link = Some(ext.value_bytes().to_vec()),
+                    for (key, value) in records {
+                        match key {
+                            b"path" | b"GNU.sparse.name" => pax_path = Some(value.to_vec()),
+                            b"linkpath" => pax_link = Some(value.to_vec()),
                             b"size" => {
-                                let v = std::str::from_utf8(ext.value_bytes())
+                                let v = std::str::from_utf8(value)
                                     .ok()
                                     .and_then(|s| s.parse::<u64>().ok())
-                                    .ok_or_else(|| TarError::new("malformed PAX size record"))?;
+                                    .ok_or_else(|| {
+                                        malformed(format!(
+                                            "the size record {:?} is not a number",
+                                            String::from_utf8_lossy(value)
+                                        ))
+                                    })?;
                                 pax_size = Some(v);
                             }
                             _ => {}
@@ -228,7 +247,7 @@ impl<R: Skip> TarReader<R> {
                     continue;
                 }
                 b'L' | b'K' => {
-                    let mut data = self.read_extension(size, "GNU long name")?;
+                    let mut data = self.read_extension(size, "GNU long name", header_pos)?;
                     while data.last() == Some(&0) {
                         data.pop();
                     }
@@ -265,7 +284,7 @@ impl<R: Skip> TarReader<R> {
                         self.path.len().max(self.link.len()),
                         self.limits.max_path_bytes
                     ),
-                    entry: Some(self.path[..self.path.len().min(200)].to_vec()),
+                    entry: Some(shorten(&self.path)),
                 });
             }
 
@@ -278,18 +297,18 @@ impl<R: Skip> TarReader<R> {
                     .unwrap_or(false);
                 while extended {
                     let mut ext = [0u8; BLOCK as usize];
-                    if !read_block(&mut self.inner, &mut ext).map_err(|e| self.error(e))? {
-                        return Err(self.error(io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "the archive ends inside a sparse map",
-                        )));
+                    let truncated = || TarError {
+                        why: "the archive ends inside a sparse map".into(),
+                        entry: Some(shorten(&header.path_bytes())),
+                    };
+                    if !read_block(&mut self.inner, &mut ext).map_err(|_| truncated())? {
+                        return Err(truncated());
                     }
-                    self.pos += BLOCK;
+                    self.pos = self.pos.saturating_add(BLOCK);
                     extended = ext[504] != 0;
                 }
             }
 
-            let size = pax_size.unwrap_or(size);
             let kind = match typeflag {
                 b'0' | 0 | b'7' | b'S' => Kind::File,
                 b'5' => Kind::Dir,
@@ -297,8 +316,16 @@ impl<R: Skip> TarReader<R> {
                 b'1' => Kind::HardLink,
                 _ => Kind::Other,
             };
+            let header_only = matches!(typeflag, b'1' | b'2' | b'3' | b'4' | b'5' | b'6');
+            let size = if header_only {
+                0
+            } else {
+                pax_size.unwrap_or(size)
+            };
             self.remaining = size;
             self.padding = (BLOCK - size % BLOCK) % BLOCK;
+            self.entry_size = size;
+            self.entry_pos = self.pos;
             return Ok(Some(Header {
                 kind,
                 typeflag,
@@ -317,56 +344,119 @@ impl<R: Skip> TarReader<R> {
         let n = self
             .inner
             .read(&mut buf[..want])
-            .map_err(|e| self.error(e))?;
+            .map_err(|e| self.data_error(e))?;
         if n == 0 {
-            return Err(self.error(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the archive ends inside this entry's data",
-            )));
+            return Err(self.data_error(io::ErrorKind::UnexpectedEof.into()));
         }
         self.remaining -= n as u64;
-        self.pos += n as u64;
+        self.pos = self.pos.saturating_add(n as u64);
         Ok(n)
     }
 
     /// Skips the rest of the current entry, so the stream stands at the next header.
     fn finish_entry(&mut self) -> io::Result<()> {
-        let rest = self.remaining + self.padding;
+        let rest = self.remaining.saturating_add(self.padding);
         if rest > 0 {
             self.inner.skip(rest)?;
-            self.pos += rest;
+            self.pos = self.pos.saturating_add(rest);
             self.remaining = 0;
             self.padding = 0;
         }
         Ok(())
     }
 
-    fn read_extension(&mut self, size: u64, what: &str) -> Result<Vec<u8>, TarError> {
+    fn read_extension(&mut self, size: u64, what: &str, at: u64) -> Result<Vec<u8>, TarError> {
         if size > self.limits.max_extension_bytes {
             return Err(TarError::new(format!(
-                "{what} of {size} bytes exceeds the limit of {} bytes",
+                "{what} at byte {at} of {size} bytes exceeds the limit of {} bytes",
                 self.limits.max_extension_bytes
             )));
         }
+        let failed = |e: io::Error| {
+            let why = if e.kind() == io::ErrorKind::UnexpectedEof {
+                "the archive ends inside it".to_string()
+            } else {
+                e.to_string()
+            };
+            TarError::new(format!("reading the {what} at byte {at}: {why}"))
+        };
+        // The limit above bounds this allocation.
         let mut data = vec![0u8; size as usize];
-        self.inner
-            .read_exact(&mut data)
-            .map_err(|e| TarError::new(format!("reading a {what}: {e}")))?;
-        self.pos += size;
+        self.inner.read_exact(&mut data).map_err(failed)?;
+        self.pos = self.pos.saturating_add(size);
         let pad = (BLOCK - size % BLOCK) % BLOCK;
-        self.inner
-            .skip(pad)
-            .map_err(|e| TarError::new(format!("reading a {what}: {e}")))?;
-        self.pos += pad;
+        self.inner.skip(pad).map_err(failed)?;
+        self.pos = self.pos.saturating_add(pad);
         Ok(data)
     }
 
-    fn error(&self, e: io::Error) -> TarError {
+    /// An error while reading or skipping the current entry's data. Running out of
+    /// input is a truncation (or a size field that lies); anything else, a decoder's
+    /// complaint or an I/O error, keeps its own words.
+    fn data_error(&self, e: io::Error) -> TarError {
+        let why = if e.kind() == io::ErrorKind::UnexpectedEof {
+            format!(
+                "the archive ends inside this entry's data ({} bytes from byte {})",
+                self.entry_size, self.entry_pos
+            )
+        } else {
+            e.to_string()
+        };
         TarError {
-            why: e.to_string(),
-            entry: (!self.path.is_empty()).then(|| self.path.clone()),
+            why,
+            entry: (!self.path.is_empty()).then(|| shorten(&self.path)),
         }
     }
+}
+
+/// At most 64 bytes of a name for a message, with `…` where it was cut.
+fn shorten(name: &[u8]) -> Vec<u8> {
+    const SHOWN: usize = 64;
+    if name.len() <= SHOWN {
+        return name.to_vec();
+    }
+    let mut out = name[..SHOWN].to_vec();
+    out.extend_from_slice("…".as_bytes());
+    out
+}
+
+/// One PAX record: key and value, raw.
+pub type PaxRecord<'a> = (&'a [u8], &'a [u8]);
+
+/// Splits PAX extended-header data into `(key, value)` records. Each record is
+/// `"<length> <key>=<value>\n"`, framed by its decimal length (which counts the whole
+/// record): values may themselves hold newlines, so they are never split on one.
+/// Trailing NUL padding after the last record is tolerated.
+pub fn pax_records(data: &[u8]) -> Result<Vec<PaxRecord<'_>>, String> {
+    let mut records = Vec::new();
+    let mut rest = data;
+    while !rest.iter().all(|b| *b == 0) {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || rest.get(digits) != Some(&b' ') {
+            return Err("a record does not start with its length".into());
+        }
+        let text = String::from_utf8_lossy(&rest[..digits]);
+        let len: usize = text
+            .parse()
+            .map_err(|_| format!("the record length {text} is not a number that fits"))?;
+        if len > rest.len() {
+            return Err(format!(
+                "a record of {len} bytes runs past the end of the header ({} bytes)",
+                data.len()
+            ));
+        }
+        if len < digits + 2 || rest[len - 1] != b'\n' {
+            return Err("a record does not end with a newline".into());
+        }
+        let body = &rest[digits + 1..len - 1];
+        let eq = body
+            .iter()
+            .position(|b| *b == b'=')
+            .ok_or("a record has no '='")?;
+        records.push((&body[..eq], &body[eq + 1..]));
+        rest = &rest[len..];
+    }
+    Ok(records)
 }
 
 /// Reads one block. `Ok(false)` means a clean EOF before the first byte.
@@ -393,7 +483,7 @@ fn read_block<R: Read>(r: &mut R, block: &mut [u8; BLOCK as usize]) -> io::Resul
 fn check_checksum(block: &[u8; BLOCK as usize], header: &tar::Header) -> Result<(), String> {
     let stored = header
         .cksum()
-        .map_err(|e| format!("unreadable checksum ({e})"))?;
+        .map_err(|_| "the checksum field is not a number".to_string())?;
     let field = 148..156;
     let unsigned: u32 = block
         .iter()

@@ -387,6 +387,19 @@ fn plan_oci(blobs: &dyn Blobs, options: &PlanOptions) -> Result<Plan> {
         if !blobs.exists(&name) {
             return Err(missing(blobs, &manifest_name, &name));
         }
+        // Layers are not hashed when read from a file (docs/security.md), but their
+        // size is known for free, and a wrong one means the wrong or a damaged blob.
+        if let (Some(expected), Some(found)) = (layer.size, blobs.size(&name)) {
+            if expected != found {
+                return Err(Error::BlobMismatch {
+                    source_name: blobs.source_name().to_string(),
+                    blob: name,
+                    what: "size",
+                    expected: expected.to_string(),
+                    found: found.to_string(),
+                });
+            }
+        }
         layers.push(LayerRef {
             name,
             digest: Some(layer.digest.clone()),

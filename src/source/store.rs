@@ -15,6 +15,8 @@ pub trait Blobs {
     /// How the user named the image, for messages.
     fn source_name(&self) -> &str;
     fn exists(&self, name: &str) -> bool;
+    /// The stored size of a named blob, when it is there.
+    fn size(&self, name: &str) -> Option<u64>;
     /// Reads a metadata document whole, refusing one larger than `limit` bytes.
     fn read_document(&self, name: &str, limit: u64) -> Result<Vec<u8>>;
 }
@@ -152,9 +154,16 @@ impl Store {
                     return None;
                 }
                 let path = root.join(relative);
-                let meta = std::fs::metadata(&path).ok()?;
+                // Nor through a symlink: an extracted docker save links `<id>/layer.tar`
+                // to `../<sha>.tar`, which is fine, but a link to /etc/shadow is not
+                // part of the image.
+                let real = std::fs::canonicalize(&path).ok()?;
+                if !real.starts_with(std::fs::canonicalize(root).ok()?) {
+                    return None;
+                }
+                let meta = std::fs::metadata(&real).ok()?;
                 meta.is_file().then_some(BlobLocation {
-                    file: path,
+                    file: real,
                     offset: 0,
                     len: meta.len(),
                 })
@@ -189,6 +198,10 @@ impl Blobs for Store {
 
     fn exists(&self, name: &str) -> bool {
         self.locate(name).is_some()
+    }
+
+    fn size(&self, name: &str) -> Option<u64> {
+        self.locate(name).map(|l| l.len)
     }
 
     fn read_document(&self, name: &str, limit: u64) -> Result<Vec<u8>> {
@@ -261,6 +274,14 @@ impl Blobs for MemoryBlobs {
     fn exists(&self, name: &str) -> bool {
         let name = self.resolve(name);
         self.documents.contains_key(&name) || self.large.contains_key(&name)
+    }
+
+    fn size(&self, name: &str) -> Option<u64> {
+        let name = self.resolve(name);
+        match self.documents.get(&name) {
+            Some(d) => Some(d.len() as u64),
+            None => self.large.get(&name).copied(),
+        }
     }
 
     fn read_document(&self, name: &str, limit: u64) -> Result<Vec<u8>> {

@@ -92,6 +92,42 @@ fn peek<R: BufRead>(r: &mut R, out: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
+/// Says which decoder failed. A decoder's own words ("incomplete deflate stream",
+/// "Data corruption detected") do not tell a user that the compressed layer is what is
+/// broken, nor that a truncation is one; this adds both.
+pub struct Labelled<R> {
+    inner: R,
+    what: &'static str,
+}
+
+impl<R> Labelled<R> {
+    pub fn new(inner: R, what: &'static str) -> Self {
+        Labelled { inner, what }
+    }
+
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for Labelled<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            let how = if e.kind() == io::ErrorKind::UnexpectedEof {
+                "ends early (truncated?)"
+            } else {
+                "is corrupt"
+            };
+            // Not UnexpectedEof: the tar reader must not mistake this for its own
+            // truncation, which it words differently.
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("the {} data {how}: {e}", self.what),
+            )
+        })
+    }
+}
+
 /// Counts the compressed bytes a decoder pulls, for progress and pull-cost figures.
 /// The counter is shared so the tar walker, downstream of the decoder, can read it.
 pub struct Counting<R> {

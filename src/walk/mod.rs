@@ -15,7 +15,7 @@ use std::sync::Arc;
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 pub use decode::Compression;
-use decode::{Counting, GzipMembers};
+use decode::{Counting, GzipMembers, Labelled};
 use path::Meaning;
 
 use crate::progress::Progress;
@@ -211,7 +211,7 @@ fn tar_position(index: &LayerIndex) -> u64 {
     index
         .entries
         .last()
-        .map(|e| e.data_pos + e.size)
+        .map(|e| e.data_pos.saturating_add(e.size))
         .unwrap_or(0)
 }
 
@@ -229,7 +229,8 @@ fn walk_compressed<R: Read>(
     let (tar_bytes, trailing) = match compression {
         Compression::Gzip => {
             let (input, consumed) = stored::ConsumeCounter::new(input);
-            let decoder = stored::Sampler::new(GzipMembers::new(input), consumed);
+            let decoder =
+                stored::Sampler::new(Labelled::new(GzipMembers::new(input), "gzip"), consumed);
             // A large buffer between the inflater and the tar reader: 10% on big layers.
             let mut tar = TarReader::new(
                 Streaming(BufReader::with_capacity(256 * 1024, decoder)),
@@ -240,13 +241,16 @@ fn walk_compressed<R: Read>(
             let rest = drain(&mut decoder)?;
             let sampler = decoder.into_inner();
             stored::assign(&mut walker.index.entries, &sampler.samples);
-            (position + rest, sampler.inner.trailing_bytes)
+            (
+                position.saturating_add(rest),
+                sampler.inner.into_inner().trailing_bytes,
+            )
         }
         Compression::Zstd => {
             let (input, consumed) = stored::ConsumeCounter::new(input);
             let decoder = zstd::stream::read::Decoder::with_buffer(input)
                 .map_err(|e| WalkError::new(format!("zstd: {e}")))?;
-            let decoder = stored::Sampler::new(decoder, consumed);
+            let decoder = stored::Sampler::new(Labelled::new(decoder, "zstd"), consumed);
             let mut tar = TarReader::new(
                 Streaming(BufReader::with_capacity(256 * 1024, decoder)),
                 options.headers,
@@ -255,7 +259,7 @@ fn walk_compressed<R: Read>(
             let mut decoder = tar.into_inner().0;
             let rest = drain(&mut decoder)?;
             stored::assign(&mut walker.index.entries, &decoder.get_ref().samples);
-            (position + rest, 0)
+            (position.saturating_add(rest), 0)
         }
         Compression::None => unreachable!("plain layers are walked without a decoder"),
     };
@@ -276,11 +280,8 @@ fn walk_compressed<R: Read>(
 /// gzip CRC and length of the last member (and zstd's frame checksums), and passes the
 /// estargz table of contents, which follows the end marker and is not part of the layer.
 fn drain<R: Read>(decoder: &mut R) -> Result<u64, WalkError> {
-    io::copy(decoder, &mut io::sink()).map_err(|e| {
-        WalkError::new(format!(
-            "the compressed stream is corrupt after the tar's end: {e}"
-        ))
-    })
+    io::copy(decoder, &mut io::sink())
+        .map_err(|e| WalkError::new(format!("after the tar's end marker: {e}")))
 }
 
 /// The per-entry loop, shared by every kind of input.
@@ -296,6 +297,8 @@ struct Walker<'a> {
     clamped: u64,
     ignored: Vec<(&'static str, u64)>,
     others: u64,
+    /// Non-directory entries whose name is the root (`.`, `/`, `..`), and their bytes.
+    at_root: (u64, u64),
     /// Compressed bytes consumed, when a decoder sits between the blob and the tar.
     blob_counter: Option<Arc<AtomicU64>>,
     reported: u64,
@@ -327,6 +330,7 @@ impl<'a> Walker<'a> {
             clamped: 0,
             ignored: Vec::new(),
             others: 0,
+            at_root: (0, 0),
             reported: 0,
         }
     }
@@ -339,10 +343,13 @@ impl<'a> Walker<'a> {
                 return Err(WalkError::new("cancelled"));
             }
             if self.index.entries.len() as u64 >= self.options.max_entries {
-                return Err(WalkError::new(format!(
-                    "more than {} entries in one layer (--max-entries)",
-                    self.options.max_entries
-                )));
+                return Err(WalkError {
+                    why: format!(
+                        "more than {} entries in one layer (--max-entries)",
+                        self.options.max_entries
+                    ),
+                    entry: Some(tar.path().to_vec()),
+                });
             }
             // Where in the stored blob this entry starts: the compressed position when
             // there is a decoder (approximate by its buffering), else the tar position.
@@ -355,7 +362,11 @@ impl<'a> Walker<'a> {
                 self.reported = stored_at;
             }
             self.entry(tar, header)?;
-            position = header.data_pos + header.size.div_ceil(512) * 512;
+            // Saturating: a size field may claim up to 2^64 - 1 bytes. The next header
+            // read then reports the truncation.
+            position = header
+                .data_pos
+                .saturating_add(header.size.div_ceil(512).saturating_mul(512));
         }
         if tar.saw_global_pax {
             self.index
@@ -364,7 +375,7 @@ impl<'a> Walker<'a> {
         }
         self.finish_warnings();
         // The end marker itself.
-        Ok(position + 512)
+        Ok(position.saturating_add(512))
     }
 
     fn entry<R: Skip>(
@@ -376,6 +387,15 @@ impl<'a> Walker<'a> {
             self.clamped += 1;
         }
         let (kind, path) = match path::meaning(&self.scratch) {
+            Meaning::Plain if self.scratch.is_empty() && header.kind != Kind::Dir => {
+                // Nothing replaces the root. The model has no path to give these, so
+                // they are left out, and the warning says how many bytes that is.
+                self.at_root.0 += 1;
+                if header.kind == Kind::File {
+                    self.at_root.1 = self.at_root.1.saturating_add(header.size);
+                }
+                return Ok(());
+            }
             Meaning::Plain => {
                 let kind = match header.kind {
                     Kind::File => EntryKind::File,
@@ -432,7 +452,7 @@ impl<'a> Walker<'a> {
             hash,
             data_pos: header.data_pos,
             // Plain layers store exactly the header and the padded data.
-            stored: 512 + header.size.div_ceil(512) * 512,
+            stored: 512u64.saturating_add(header.size.div_ceil(512).saturating_mul(512)),
         });
         Ok(())
     }
@@ -463,24 +483,47 @@ impl<'a> Walker<'a> {
     fn finish_warnings(&mut self) {
         if self.clamped > 0 {
             self.index.warnings.push(format!(
-                "{} entr{} with '..' climbing above the root were kept inside the image's tree",
-                self.clamped,
-                if self.clamped == 1 { "y" } else { "ies" }
+                "{} with '..' climbing above the root {} kept inside the image's tree",
+                entries(self.clamped),
+                if self.clamped == 1 { "was" } else { "were" }
+            ));
+        }
+        if self.at_root.0 > 0 {
+            self.index.warnings.push(format!(
+                "{} non-directory {} the root; ignored ({} bytes not counted)",
+                self.at_root.0,
+                if self.at_root.0 == 1 {
+                    "entry names"
+                } else {
+                    "entries name"
+                },
+                self.at_root.1,
             ));
         }
         for (what, n) in std::mem::take(&mut self.ignored) {
-            self.index.warnings.push(format!(
-                "{n} whiteout entr{} ignored: {what}",
-                if n == 1 { "y" } else { "ies" }
-            ));
+            self.index
+                .warnings
+                .push(format!("{n} whiteout {} ignored: {what}", plural(n)));
         }
         if self.others > 0 {
             self.index.warnings.push(format!(
-                "{} entries of unknown tar types counted as zero-byte non-files",
-                self.others
+                "{} of unknown tar types counted as zero-byte non-files",
+                entries(self.others)
             ));
         }
     }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        "entry"
+    } else {
+        "entries"
+    }
+}
+
+fn entries(n: u64) -> String {
+    format!("{n} {}", plural(n))
 }
 
 /// Hashes byte ranges of an uncompressed layer: the targeted second read of entries

@@ -103,7 +103,9 @@ fn compressed_at(samples: &[(u64, u64)], x: u64) -> f64 {
 pub fn assign(entries: &mut [Entry], samples: &[(u64, u64)]) {
     for e in entries {
         let start = e.data_pos.saturating_sub(512);
-        let end = e.data_pos + e.size.div_ceil(512) * 512;
+        let end = e
+            .data_pos
+            .saturating_add(e.size.div_ceil(512).saturating_mul(512));
         let stored = compressed_at(samples, end) - compressed_at(samples, start);
         e.stored = stored.max(0.0).round() as u64;
     }

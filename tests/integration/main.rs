@@ -1,8 +1,10 @@
 //! All integration tests, built as one binary (faster to link, one place to look).
 
 mod analyze;
+mod build;
 mod common;
 mod explain;
 mod gate;
+mod hostile;
 mod packaging;
 mod readme;
