@@ -26,7 +26,7 @@
 //!   (newer development versions count only the extra copies). It also adds the
 //!   directory a whiteout removes only when dive can find it, ignores opaque whiteouts
 //!   (`.wh..wh..opq`), and charges a removed directory nothing. layerwaste counts only
-//!   bytes no path of the final image can reach (docs/waste-model). The same image can
+//!   bytes no path of the final image can reach (the waste model). The same image can
 //!   give a bigger or a smaller figure in dive.
 //! - **Efficiency.** dive's is Σ(smallest copy of each path) ÷ Σ(all copies of each
 //!   path); ours is final bytes ÷ total bytes.
