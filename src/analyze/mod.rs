@@ -11,13 +11,15 @@ use crate::model::{steps, Replay};
 use crate::progress::Progress;
 use crate::report::{ImageInfo, LayerFacts, Report};
 use crate::sanitize::escape_bytes;
-use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions};
+use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
 use crate::walk::{self, Compression, LayerIndex, WalkError, WalkOptions};
 
 /// Everything that shapes one analysis.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub plan: PlanOptions,
+    /// Engines, registries and data roots: where a name that is not a file is read.
+    pub source: SourceOptions,
     pub walk: WalkOptions,
     /// Worker threads for walking layers; 0 means one per core.
     pub threads: usize,
@@ -30,6 +32,7 @@ impl Default for Options {
                 max_metadata_bytes: 64 * 1024 * 1024,
                 ..Default::default()
             },
+            source: SourceOptions::default(),
             walk: WalkOptions::default(),
             threads: 0,
         }
@@ -39,7 +42,7 @@ impl Default for Options {
 /// Analyses the image named by `spec` (a path, `-` for stdin, or a transport-prefixed
 /// name) and builds the report.
 pub fn analyze(spec: &str, options: &Options, progress: &dyn Progress) -> Result<Report> {
-    match source::open(spec, &options.plan)? {
+    match source::open(spec, &options.plan, &options.source)? {
         Opened::Layered(image) => analyze_layered(*image, options, progress),
         Opened::Stream(input) => stream::analyze_stream(input, options, progress),
     }
@@ -99,6 +102,11 @@ pub fn analyze_layered(
                             entry: None,
                         })
                         .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
+                    LayerSource::Indexed { build, size } => {
+                        let index = build(walk);
+                        progress.advance(*size);
+                        index
+                    }
                 };
                 progress.layer_done();
                 let _ = tx.send((i, result));

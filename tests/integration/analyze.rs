@@ -32,7 +32,9 @@ fn wasting_steps(r: &Value) -> Vec<(u64, u64, Value)> {
 
 #[test]
 fn dive_docker_image_matches_the_worked_check() {
-    let Some(image) = shared_image("test-docker-image.tar") else { return };
+    let Some(image) = shared_image("test-docker-image.tar") else {
+        return;
+    };
     let r = analyze_json(&image, &[]);
     assert_eq!(summary(&r), (1_220_598, 1_188_573, 32_025));
     assert_eq!(r["summary"]["layers"], 14);
@@ -54,7 +56,9 @@ fn dive_docker_image_matches_the_worked_check() {
 
 #[test]
 fn kaniko_image_with_gzip_layers() {
-    let Some(image) = shared_image("test-kaniko-image.tar") else { return };
+    let Some(image) = shared_image("test-kaniko-image.tar") else {
+        return;
+    };
     let r = analyze_json(&image, &[]);
     assert_eq!(summary(&r), (1_326_410, 1_326_410 - 46_245, 46_245));
     let wasted: Vec<u64> = wasting_steps(&r).iter().map(|s| s.1).collect();
@@ -70,7 +74,9 @@ fn oci_single_layer_fixtures_in_every_compression() {
         "test-oci-zstd-image.tar",
         "test-oci-estargz-image.tar",
     ] {
-        let Some(image) = shared_image(name) else { return };
+        let Some(image) = shared_image(name) else {
+            return;
+        };
         let r = analyze_json(&image, &[]);
         assert_eq!(summary(&r), (11_189, 11_189, 0), "{name}");
         assert_eq!(r["summary"]["efficiency"], 1.0);
@@ -103,7 +109,10 @@ fn sample_joined_image_wastes_nothing() {
 #[test]
 fn same_image_in_every_bundled_format_gives_identical_figures() {
     let plain = analyze_json(&sample("build-deps-split/build-deps-split.tar"), &[]);
-    let zstd = analyze_json(&sample("build-deps-split/build-deps-split.oci-zstd.tar"), &[]);
+    let zstd = analyze_json(
+        &sample("build-deps-split/build-deps-split.oci-zstd.tar"),
+        &[],
+    );
     assert_eq!(figures(&plain), figures(&zstd));
     assert_eq!(plain["image"]["format"], "docker-save");
     assert_eq!(zstd["image"]["format"], "oci");

@@ -35,7 +35,10 @@ pub fn shared_image(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        skip(&format!("{} is not there (it sits beside the repository in CI)", path.display()));
+        skip(&format!(
+            "{} is not there (it sits beside the repository in CI)",
+            path.display()
+        ));
         None
     }
 }
