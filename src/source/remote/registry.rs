@@ -170,10 +170,13 @@ impl Read for BlobStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.inner.read(buf).map_err(|e| {
             let text = e.to_string();
-            let text = if text.starts_with("Invalid digest") {
-                format!("digest mismatch: {text}")
-            } else {
-                text
+            // oci-client reports "Invalid digest. Expected A, got B" at the end of a
+            // body whose bytes are not what the manifest promised.
+            let text = match text.split_once(", got ") {
+                Some((_, found)) if text.starts_with("Invalid digest") => {
+                    format!("digest mismatch: the registry sent content with digest {found}")
+                }
+                _ => text,
             };
             io::Error::new(e.kind(), format!("blob {}: {text}", self.digest))
         })
