@@ -2,7 +2,8 @@
 //! (both docker-save layouts), a Docker engine, Podman's API, a registry with and
 //! without auth, and Docker's data root. The engines and registries are real services
 //! started by scripts/services/start.sh, which writes their endpoints to
-//! target/services/services.env (or $LAYERWASTE_SERVICES_ENV). Without them these tests
+//! target/services/services.env (or $LAYERWASTE_SERVICES_DIR/services.env, or the file
+//! $LAYERWASTE_SERVICES_ENV names). Without them these tests
 //! skip with a message, unless LAYERWASTE_REQUIRE_SERVICES=1 (CI), where they fail.
 //!
 //! Failures a real service cannot be made to produce on demand (a digest mismatch, a
@@ -34,8 +35,13 @@ fn reference() -> &'static (Value, Value) {
 fn services() -> Option<&'static HashMap<String, String>> {
     static SERVICES: OnceLock<Option<HashMap<String, String>>> = OnceLock::new();
     let loaded = SERVICES.get_or_init(|| {
+        // Where start.sh wrote it: as told, in its state directory, or the default.
         let path = std::env::var_os("LAYERWASTE_SERVICES_ENV")
             .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("LAYERWASTE_SERVICES_DIR")
+                    .map(|d| PathBuf::from(d).join("services.env"))
+            })
             .unwrap_or_else(|| root().join("target/services/services.env"));
         let text = std::fs::read_to_string(&path).ok()?;
         Some(

@@ -102,10 +102,9 @@ pub fn open(
         &digest,
         bytes.to_vec(),
     );
-    let plan = layout::plan(&blobs, plan_options)?;
-    if let Some(e) = blobs.failure() {
-        return Err(e);
-    }
+    // A fetch that failed while planning is reported as the registry's error (a 401,
+    // a dropped connection), not as the document it was fetching.
+    let plan = layout::plan(&blobs, plan_options).map_err(|e| blobs.failure().unwrap_or(e))?;
     let client = Arc::new(client);
     let reference = Arc::new(reference);
     let layers = plan
