@@ -9,7 +9,7 @@ use layerwaste::analyze::{Base, GateOptions};
 use layerwaste::config::{Gate, GateFlags};
 use layerwaste::explain::ExplainOptions;
 use layerwaste::gate::Limits;
-use layerwaste::source::{PlanOptions, Platform};
+use layerwaste::source::{PlanOptions, Platform, SourceOptions};
 use layerwaste::tarball::HeaderLimits;
 use layerwaste::walk::WalkOptions;
 use layerwaste::Options;
@@ -31,7 +31,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Report the wasted bytes of every step of an image
-    Analyze(AnalyzeArgs),
+    Analyze(Box<AnalyzeArgs>),
     /// Compare the waste of two images, e.g. main's build and a pull request's
     Diff(DiffArgs),
 }
@@ -102,8 +102,10 @@ pub enum ColorArg {
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
     /// The image: a docker-save or OCI archive (.tar, .tar.gz, .tar.zst), an OCI layout
-    /// or docker-save directory, `-` for stdin, or `docker-archive:PATH`,
-    /// `oci:DIR[:TAG]`, `oci-archive:PATH`
+    /// or docker-save directory, `-` for stdin, `docker-archive:PATH`, `oci:DIR[:TAG]`,
+    /// `oci-archive:PATH`, `docker://REGISTRY/REPO[:TAG|@DIGEST]`, or an image name
+    /// (`NAME[:TAG]`, `docker-daemon:NAME[:TAG]`, an ID) in the local engine at
+    /// DOCKER_HOST (docs/sources.md)
     pub image: String,
 
     /// Output format on stdout [default: table]
@@ -121,6 +123,16 @@ pub struct AnalyzeArgs {
     /// For a docker-save archive of several images: the RepoTag to analyse
     #[arg(long = "image", value_name = "TAG")]
     pub image_tag: Option<String>,
+
+    /// A registry (HOST or HOST:PORT) that may be reached over plain HTTP; localhost and
+    /// 127.0.0.1 always may. Repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+
+    /// Read the named image straight from Docker's data root (e.g. /var/lib/docker),
+    /// with no engine and no export: the classic image store only
+    #[arg(long, value_name = "DIR")]
+    pub docker_root: Option<PathBuf>,
 
     /// No progress bar
     #[arg(long, short = 'q')]
@@ -255,6 +267,10 @@ impl AnalyzeArgs {
                 platform: self.platform.clone(),
                 image_tag: self.image_tag.clone(),
                 max_metadata_bytes: self.max_metadata_bytes,
+            },
+            source: SourceOptions {
+                insecure_registries: self.insecure_registries.clone(),
+                docker_root: self.docker_root.clone(),
             },
             walk: WalkOptions {
                 headers: HeaderLimits {

@@ -100,6 +100,31 @@ pub enum Error {
         hint: &'static str,
     },
 
+    /// A local engine (Docker Engine API, or Podman's compatible service) could not be
+    /// reached or refused the request. `endpoint` is the socket or URL it was asked at.
+    #[error("{image}: engine at {endpoint}: {why}")]
+    Engine {
+        image: String,
+        endpoint: String,
+        why: String,
+    },
+
+    /// A registry could not be reached, refused access, or does not hold the image.
+    #[error("{reference}: registry {registry}: {why}")]
+    Registry {
+        reference: String,
+        registry: String,
+        why: String,
+    },
+
+    /// Docker's own data root could not be read as the classic image store.
+    #[error("{image}: docker data root {}: {why}", root.display())]
+    DockerRoot {
+        image: String,
+        root: PathBuf,
+        why: String,
+    },
+
     /// An invalid argument reached the library (for example a malformed platform).
     #[error("{}", e(.0))]
     Usage(String),

@@ -13,13 +13,15 @@ use crate::model::{steps, Replay};
 use crate::progress::Progress;
 use crate::report::{ImageInfo, LayerFacts, Report};
 use crate::sanitize::escape_bytes;
-use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions};
+use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
 use crate::walk::{self, Compression, LayerIndex, WalkError, WalkOptions};
 
 /// Everything that shapes one analysis.
 #[derive(Debug, Clone)]
 pub struct Options {
     pub plan: PlanOptions,
+    /// Engines, registries and data roots: where a name that is not a file is read.
+    pub source: SourceOptions,
     pub walk: WalkOptions,
     /// Worker threads for walking layers; 0 means one per core.
     pub threads: usize,
@@ -52,6 +54,7 @@ impl Default for Options {
                 max_metadata_bytes: 64 * 1024 * 1024,
                 ..Default::default()
             },
+            source: SourceOptions::default(),
             walk: WalkOptions::default(),
             threads: 0,
             explain: ExplainOptions::default(),
@@ -63,7 +66,7 @@ impl Default for Options {
 /// Analyses the image named by `spec` (a path, `-` for stdin, or a transport-prefixed
 /// name) and builds the report.
 pub fn analyze(spec: &str, options: &Options, progress: &dyn Progress) -> Result<Report> {
-    let mut report = match source::open(spec, &options.plan)? {
+    let mut report = match source::open(spec, &options.plan, &options.source)? {
         Opened::Layered(image) => analyze_layered(*image, options, progress),
         Opened::Stream(input) => stream::analyze_stream(input, options, progress),
     }?;
@@ -82,7 +85,7 @@ fn base_layers(plan: &Plan, options: &Options) -> Result<usize> {
         ))),
         Some(Base::Image(base)) => {
             // Only the base's documents are read: its diff IDs are all that is needed.
-            let base_plan = match source::open(base, &options.plan)? {
+            let base_plan = match source::open(base, &options.plan, &options.source)? {
                 Opened::Layered(image) => image.plan,
                 Opened::Stream(_) => {
                     return Err(Error::Usage(format!(
@@ -154,6 +157,11 @@ pub fn analyze_layered(
                             entry: None,
                         })
                         .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
+                    LayerSource::Indexed { build, size } => {
+                        let index = build(walk);
+                        progress.advance(*size);
+                        index
+                    }
                 };
                 progress.layer_done();
                 let _ = tx.send((i, result));

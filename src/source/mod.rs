@@ -1,9 +1,13 @@
 //! Where an image comes from: a docker-save tar, an OCI archive or layout directory, a
-//! compressed archive, or stdin. Everything here ends in a [`Plan`] (the documents:
-//! history, diff IDs, layer names) plus a way to read each layer.
+//! compressed archive, stdin, a local engine, a registry, or Docker's own data root.
+//! Everything here ends in a [`Plan`] (the documents: history, diff IDs, layer names)
+//! plus a way to read each layer, or in a stream read once. docs/sources.md describes
+//! each source for users.
 
 pub mod blob;
+pub mod docker_root;
 pub mod layout;
+pub mod remote;
 pub mod store;
 
 use std::fmt;
@@ -159,6 +163,13 @@ impl LayerRef {
 /// Opens a layer's blob as a stream, once per call.
 pub type OpenLayer = Box<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
 
+/// Builds a layer's index without a tar stream (Docker's tar-split metadata).
+pub type BuildIndex = Box<
+    dyn Fn(&crate::walk::WalkOptions) -> Result<crate::walk::LayerIndex, crate::walk::WalkError>
+        + Send
+        + Sync,
+>;
+
 /// How to read one layer's blob.
 pub enum LayerSource {
     /// A byte range of a local file: read with `pread`, seeking past file data, and
@@ -167,6 +178,10 @@ pub enum LayerSource {
     /// A stream opened on demand (a registry blob, say): read once, hashed as it goes.
     /// `size` is the stored size when known, for scheduling and progress.
     Stream { open: OpenLayer, size: Option<u64> },
+    /// Headers known without reading the layer (Docker's data root keeps every tar
+    /// header, and a checksum of each file, in `tar-split.json.gz`). `size` is the
+    /// uncompressed layer size, for scheduling.
+    Indexed { build: BuildIndex, size: u64 },
 }
 
 impl LayerSource {
@@ -174,6 +189,7 @@ impl LayerSource {
         match self {
             LayerSource::File(l) => l.len,
             LayerSource::Stream { size, .. } => size.unwrap_or(0),
+            LayerSource::Indexed { size, .. } => *size,
         }
     }
 }
@@ -184,6 +200,9 @@ impl fmt::Debug for LayerSource {
             LayerSource::File(l) => f.debug_tuple("File").field(l).finish(),
             LayerSource::Stream { size, .. } => {
                 f.debug_struct("Stream").field("size", size).finish()
+            }
+            LayerSource::Indexed { size, .. } => {
+                f.debug_struct("Indexed").field("size", size).finish()
             }
         }
     }
@@ -206,6 +225,17 @@ pub struct StreamInput {
 pub enum Opened {
     Layered(Box<LayeredImage>),
     Stream(StreamInput),
+}
+
+/// Where to look for images that are not files: what the command line says about
+/// engines, registries and data roots.
+#[derive(Debug, Clone, Default)]
+pub struct SourceOptions {
+    /// Registries (`host` or `host:port`) that may be spoken to over plain HTTP, besides
+    /// `localhost` and `127.0.0.1`.
+    pub insecure_registries: Vec<String>,
+    /// Read a named image straight from this Docker data root (`/var/lib/docker`).
+    pub docker_root: Option<PathBuf>,
 }
 
 /// How the user may force the layout (skopeo's transport names).
@@ -237,18 +267,98 @@ fn split_transport(spec: &str) -> (Transport, &str) {
     (Transport::Any, spec)
 }
 
+/// Whether a missing path is better read as an image name (`myapp:latest`,
+/// `localhost/team/app`, an image ID) than as a file the user mistyped. Paths with an
+/// archive extension, a leading `/` or `.`, or characters a reference cannot hold (an
+/// upper-case letter, a space) stay paths, so their error says the file is missing.
+fn is_image_name(spec: &str) -> bool {
+    const ARCHIVE_SUFFIXES: [&str; 6] = [".tar", ".tgz", ".gz", ".zst", ".tzst", ".json"];
+    if spec.is_empty()
+        || spec.starts_with(['/', '.', '~'])
+        || spec.ends_with('/')
+        || ARCHIVE_SUFFIXES.iter().any(|s| spec.ends_with(s))
+    {
+        return false;
+    }
+    let (rest, digest) = match spec.split_once('@') {
+        Some((r, d)) => (r, Some(d)),
+        None => (spec, None),
+    };
+    if let Some(d) = digest {
+        let ok = d.split_once(':').is_some_and(|(alg, hex)| {
+            !alg.is_empty() && !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        });
+        if !ok {
+            return false;
+        }
+    }
+    // A tag is after the last ':' that follows the last '/' (a ':' before it is a port).
+    let (repository, tag) = match rest.rsplit_once(':') {
+        Some((r, t)) if !t.contains('/') => (r, Some(t)),
+        _ => (rest, None),
+    };
+    if let Some(t) = tag {
+        let ok = !t.is_empty()
+            && t.len() <= 128
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+            && !t.starts_with(['.', '-']);
+        if !ok {
+            return false;
+        }
+    }
+    let mut parts = repository.split('/').peekable();
+    let mut first = true;
+    while let Some(part) = parts.next() {
+        // The first of several components may be a registry host: `host:port`, dots,
+        // upper case allowed.
+        let host_ok = first
+            && parts.peek().is_some()
+            && !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
+        let path_ok = !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            && part.starts_with(|c: char| c.is_ascii_alphanumeric());
+        if !(host_ok || path_ok) {
+            return false;
+        }
+        first = false;
+    }
+    true
+}
+
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
 
-/// Opens an image named on the command line. `-` is stdin.
-pub fn open(spec: &str, options: &PlanOptions) -> Result<Opened> {
+/// Opens an image named on the command line: `-` is stdin; `docker-daemon:NAME` and
+/// a bare name that is not a path go to the local engine; `docker://REF` to a
+/// registry; with [`SourceOptions::docker_root`], a name is read from that data root.
+pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Result<Opened> {
     if spec == "-" {
         return Ok(Opened::Stream(StreamInput {
             name: "stdin".into(),
             reader: Box::new(std::io::stdin()),
         }));
     }
+    if let Some(root) = &sources.docker_root {
+        let name = spec.strip_prefix("docker-daemon:").unwrap_or(spec);
+        return docker_root::open(root, name, options).map(|i| Opened::Layered(Box::new(i)));
+    }
+    if let Some(name) = spec.strip_prefix("docker-daemon:") {
+        return remote::engine::open(spec, name, true).map(Opened::Stream);
+    }
+    if let Some(reference) = spec.strip_prefix("docker://") {
+        return remote::registry::open(spec, reference, options, sources)
+            .map(|i| Opened::Layered(Box::new(i)));
+    }
     let (transport, path_str) = split_transport(spec);
+    if transport == Transport::Any && !Path::new(spec).exists() && is_image_name(spec) {
+        return remote::engine::open(spec, spec, false).map(Opened::Stream);
+    }
     let path = PathBuf::from(path_str);
     let meta = std::fs::metadata(&path).map_err(|source| Error::Open {
         path: path.clone(),
@@ -382,6 +492,33 @@ mod tests {
         assert!(!p.matches(&any));
         assert!("linux".parse::<Platform>().is_err());
         assert!("linux//v7".parse::<Platform>().is_err());
+    }
+
+    #[test]
+    fn names_and_paths_are_told_apart() {
+        for name in [
+            "myapp",
+            "myapp:latest",
+            "localhost/myapp",
+            "localhost:5000/team/app:v1.2",
+            "registry.example.com/team/app@sha256:abcdef",
+            "364ffdae9de0",
+            "sha256:364ffdae9de0808c60a706533438cadfa4410ede6c34f523e93b409f8fc352d3",
+        ] {
+            assert!(is_image_name(name), "{name} is a name");
+        }
+        for path in [
+            "image.tar",
+            "./myapp",
+            "/tmp/x",
+            "out/image.tar.gz",
+            "My Images/app",
+            "Image",
+            "app:",
+            "dir/",
+        ] {
+            assert!(!is_image_name(path), "{path} is a path");
+        }
     }
 
     #[test]

@@ -8,3 +8,4 @@ mod gate;
 mod hostile;
 mod packaging;
 mod readme;
+mod sources;
