@@ -158,6 +158,10 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
 
+    /// Map each step to its line in this Dockerfile (for SARIF, annotations, the table)
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
+
     /// List every wasted file (table and JSON)
     #[arg(long)]
     pub files: bool,

@@ -412,6 +412,7 @@ mod tests {
             empty_layer: false,
             layer: Some(index),
             layer_digest: None,
+            dockerfile_line: None,
             bytes,
             wasted_bytes: wasted,
             removed_by: vec![],

@@ -52,7 +52,14 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     let bar = bar::Bar::new(!args.quiet && io::stderr().is_terminal());
     let result = layerwaste::analyze(&args.image, &args.options(&gate), &bar);
     bar.clear();
-    let report = result?;
+    let mut report = result?;
+    if let Some(path) = &args.dockerfile {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the Dockerfile {}", path.display()))?;
+        report
+            .map_dockerfile(&path.display().to_string(), &text)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.message))?;
+    }
     for w in loaded
         .iter()
         .flat_map(|l| &l.warnings)

@@ -24,6 +24,9 @@ pub struct Report {
     pub schema_version: u32,
     pub tool: Tool,
     pub image: ImageInfo,
+    /// The Dockerfile the steps were mapped to (`--dockerfile`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<String>,
     pub summary: Summary,
     /// The answer first: what is wasted, who is responsible, what to do. Plain text,
     /// one paragraph per item.
@@ -96,6 +99,10 @@ pub struct StepReport {
     pub empty_layer: bool,
     pub layer: Option<usize>,
     pub layer_digest: Option<String>,
+    /// The Dockerfile line (1-based) of the instruction that made this step, with
+    /// `--dockerfile`; absent when the step could not be matched for certain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile_line: Option<usize>,
     pub bytes: u64,
     pub wasted_bytes: u64,
     /// The later steps that hid this step's bytes, in step order.
@@ -276,6 +283,7 @@ impl Report {
                             .get(l)
                             .and_then(|f| f.diff_id.clone().or(f.blob_digest.clone()))
                     }),
+                    dockerfile_line: None,
                     bytes: figures.map(|f| f.bytes).unwrap_or(0),
                     wasted_bytes,
                     removed_by: detail
@@ -382,6 +390,7 @@ impl Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
             image,
+            dockerfile: None,
             summary,
             verdict,
             steps,
@@ -403,6 +412,38 @@ impl Report {
             thresholds: None,
             warnings,
         }
+    }
+}
+
+impl Report {
+    /// Maps each step to its Dockerfile line (see [`crate::dockerfile`]). Steps that
+    /// cannot be matched for certain keep no line, and a warning counts them.
+    pub fn map_dockerfile(
+        &mut self,
+        path: &str,
+        text: &str,
+    ) -> Result<(), crate::dockerfile::DockerfileError> {
+        let history: Vec<(Option<&str>, bool)> = self
+            .steps
+            .iter()
+            .map(|s| (s.created_by.as_deref(), s.empty_layer))
+            .collect();
+        let lines = crate::dockerfile::map_steps(text, &history)?;
+        let mut unmatched = 0;
+        for (step, line) in self.steps.iter_mut().zip(lines) {
+            step.dockerfile_line = line;
+            if line.is_none() && step.created_by.is_some() {
+                unmatched += 1;
+            }
+        }
+        self.dockerfile = Some(path.to_string());
+        if unmatched > 0 {
+            self.warnings.push(format!(
+                "{unmatched} of {} steps could not be matched to a line of {path} for certain (base image steps never are)",
+                self.steps.len()
+            ));
+        }
+        Ok(())
     }
 }
 

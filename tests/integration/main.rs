@@ -3,6 +3,7 @@
 mod analyze;
 mod build;
 mod common;
+mod dockerfile;
 mod explain;
 mod gate;
 mod hostile;
