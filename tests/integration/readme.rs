@@ -24,3 +24,24 @@ fn readme_sample_output_is_real() {
     assert!(out.status.success());
     assert_eq!(shown, String::from_utf8(out.stdout).unwrap());
 }
+
+#[test]
+fn sample_images_readme_output_is_real() {
+    let readme = std::fs::read_to_string(root().join("sample-images/README.md")).unwrap();
+    for image in [
+        "sample-images/build-deps-split/build-deps-split.tar",
+        "sample-images/build-deps-joined/build-deps-joined.tar",
+    ] {
+        let out = layerwaste()
+            .env("COLUMNS", "100")
+            .args(["analyze", image])
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let shown = format!("```\n{}```", String::from_utf8(out.stdout).unwrap());
+        assert!(
+            readme.contains(&shown),
+            "sample-images/README.md does not show the output of {image}"
+        );
+    }
+}
