@@ -10,7 +10,7 @@
 //! connection dropped mid-layer, an index without the wanted platform) are served by a
 //! small fake registry in this file.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -250,7 +250,14 @@ fn podman_api() {
     let env = [("DOCKER_HOST", service(s, "LAYERWASTE_PODMAN_HOST"))];
     let image = service(s, "LAYERWASTE_SAMPLE_IMAGE");
     let short = image.trim_start_matches("localhost/");
-    for name in [image, short, "localhost/layerwaste-sample/build-deps-split"] {
+    // Podman's image ID is the config digest too.
+    let id = &service(s, "LAYERWASTE_DOCKER_IMAGE_ID")[7..19];
+    for name in [
+        image,
+        short,
+        "localhost/layerwaste-sample/build-deps-split",
+        id,
+    ] {
         assert_same_figures(name, &[], &env);
     }
 }
@@ -602,4 +609,72 @@ fn registry_unreachable_names_the_registry() {
         &[],
         &[&format!("registry 127.0.0.1:{port}"), "Connection refused"],
     );
+}
+
+// ---- reasons, which the report does not show yet ------------------------------------
+
+/// Bytes hidden per (adding layer, hiding layer, reason), through the library: the
+/// data-root route takes content identity from tar-split's CRC-64, the file route from
+/// hashing contents, and `metadata-only` versus `overwritten` must come out the same.
+fn reasons(spec: &str, docker_root: Option<&Path>) -> BTreeMap<(u32, u32, &'static str), u64> {
+    use layerwaste::model::Replay;
+    use layerwaste::progress::Silent;
+    use layerwaste::source::{self, LayerSource, Opened, SourceOptions};
+    use layerwaste::walk::{self, WalkOptions};
+    let options = layerwaste::Options::default();
+    let sources = SourceOptions {
+        docker_root: docker_root.map(Path::to_path_buf),
+        ..Default::default()
+    };
+    let Opened::Layered(image) = source::open(spec, &options.plan, &sources).unwrap() else {
+        panic!("{spec} is not read as a layered image");
+    };
+    // Hash every content while walking, so the file route needs no second read.
+    let walk = WalkOptions {
+        hash_plain_layers: true,
+        ..options.walk
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let mut replay = Replay::new();
+    for layer in &image.layers {
+        let index = match layer {
+            LayerSource::File(location) => walk::walk_blob(location, &walk, &Silent, &cancel),
+            LayerSource::Indexed { build, .. } => build(&walk),
+            LayerSource::Stream { .. } => panic!("not a local source"),
+        }
+        .unwrap_or_else(|e| panic!("{spec}: {}", e.why));
+        replay.apply(&index);
+    }
+    replay.resolve_comparisons();
+    let mut out = BTreeMap::new();
+    for c in &replay.contents {
+        if let Some(h) = c.hidden {
+            *out.entry((c.layer, h.by_layer, h.reason.as_str()))
+                .or_default() += c.bytes;
+        }
+    }
+    out
+}
+
+#[test]
+fn docker_data_root_gives_the_same_reasons_as_the_file() {
+    let Some(s) = services() else { return };
+    let root = PathBuf::from(service(s, "LAYERWASTE_DOCKER_ROOT"));
+    // LAYERWASTE_REASONS_IMAGE=NAME=FILE checks another image loaded into the engine
+    // (the benchmark's big one has chmod -R and chown -R steps: metadata-only).
+    let (name, file) = match std::env::var("LAYERWASTE_REASONS_IMAGE") {
+        Ok(v) => {
+            let (n, f) = v.split_once('=').expect("NAME=FILE");
+            (n.to_string(), PathBuf::from(f))
+        }
+        Err(_) => (
+            service(s, "LAYERWASTE_SAMPLE_IMAGE").to_string(),
+            sample_tar(),
+        ),
+    };
+    let from_file = reasons(file.to_str().unwrap(), None);
+    let from_root = reasons(&name, Some(&root));
+    assert!(!from_file.is_empty());
+    assert_eq!(from_file, from_root);
+    eprintln!("{from_root:?}");
 }

@@ -70,10 +70,11 @@ pub fn open(spec: &str, name: &str, explicit: bool) -> Result<StreamInput> {
 
 /// The name to export. Exporting a repository without a tag would save every tag of
 /// it (several images in one archive), so a bare repository means `:latest`, as it does
-/// for `inspect`. An ID, or a prefix of one, exports by the full ID.
+/// for `inspect`. An ID, or a prefix of one, exports by the full ID: the image the
+/// engine just resolved it to, whatever the prefix's length.
 fn export_name(name: &str, id: Option<&str>) -> String {
     let hex = name.strip_prefix("sha256:").unwrap_or(name);
-    let is_id_prefix = hex.len() >= 12
+    let is_id_prefix = !hex.is_empty()
         && hex
             .bytes()
             .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
@@ -136,6 +137,7 @@ mod tests {
         assert_eq!(export_name("app@sha256:abcd", id), "app@sha256:abcd");
         assert_eq!(export_name("364ffdae9de0", id), full);
         assert_eq!(export_name("sha256:364ffdae9de0", id), full);
+        assert_eq!(export_name("364ffd", id), full);
         // A hex-looking name that is not this image's ID is a repository.
         assert_eq!(export_name("abcdefabcdef", id), "abcdefabcdef:latest");
     }
