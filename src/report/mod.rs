@@ -35,6 +35,9 @@ pub struct Report {
     /// The CI gate's figures and violations, when any limit, base or ignore was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thresholds: Option<crate::gate::Thresholds>,
+    /// The Dockerfile the steps were mapped to (`--dockerfile`), as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -93,6 +96,10 @@ pub struct StepReport {
     pub created_by: Option<String>,
     /// `created_by` as the Dockerfile instruction, without builder noise.
     pub instruction: Option<String>,
+    /// The 1-based line of [`Report::dockerfile`] this step was built from, when the
+    /// mapping found one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile_line: Option<usize>,
     pub empty_layer: bool,
     pub layer: Option<usize>,
     pub layer_digest: Option<String>,
@@ -269,6 +276,7 @@ impl Report {
                     index: s.index,
                     created_by: s.created_by.clone(),
                     instruction: instructions[s.index].clone(),
+                    dockerfile_line: None,
                     empty_layer: s.empty_layer,
                     layer: s.layer,
                     layer_digest: s.layer.and_then(|l| {
@@ -401,6 +409,7 @@ impl Report {
             },
             removable,
             thresholds: None,
+            dockerfile: None,
             warnings,
         }
     }
