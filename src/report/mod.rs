@@ -2,8 +2,12 @@
 //! that turn it into a table, JSON, or other formats, each writing to any `Write`.
 
 pub mod json;
+pub mod markdown;
 pub mod prose;
 pub mod table;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
