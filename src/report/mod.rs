@@ -4,6 +4,7 @@
 pub mod json;
 pub mod markdown;
 pub mod prose;
+pub mod sarif;
 pub mod table;
 
 #[cfg(test)]
