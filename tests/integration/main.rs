@@ -3,4 +3,5 @@
 mod analyze;
 mod common;
 mod explain;
+mod formats;
 mod readme;
