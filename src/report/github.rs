@@ -11,7 +11,7 @@
 use std::io::Write;
 
 use super::table::human;
-use super::{Render, Report, StepReport};
+use super::{FindingReport, Render, Report, StepReport};
 use crate::gate::Violation;
 use crate::sanitize::escape;
 
@@ -126,26 +126,33 @@ impl Render for Github {
             .as_ref()
             .map(|t| t.violations.as_slice())
             .unwrap_or_default();
-        for step in report.steps.iter().filter(|s| s.wasted_bytes > 0) {
+        // GitHub shows only the first 10 warnings and 10 errors of a job step: the
+        // largest findings first, step order breaking ties.
+        let mut findings: Vec<(&StepReport, &FindingReport)> = report
+            .steps
+            .iter()
+            .filter(|s| s.wasted_bytes > 0)
+            .flat_map(|s| s.findings.iter().map(move |f| (s, f)))
+            .collect();
+        findings.sort_by(|a, b| b.1.bytes.cmp(&a.1.bytes).then(a.0.index.cmp(&b.0.index)));
+        for (step, f) in findings {
             let over_limit = violations
                 .iter()
                 .any(|v| v.rule == "max-step-wasted" && v.step == Some(step.index));
             let (file, line) = step_location(report, Some(step));
-            for f in &step.findings {
-                Annotation {
-                    command: if over_limit { "error" } else { "warning" },
-                    file,
-                    line,
-                    title: format!(
-                        "layerwaste: {} in step {} ({})",
-                        f.pattern,
-                        step.index,
-                        human(f.bytes)
-                    ),
-                    message: f.advice.clone(),
-                }
-                .write(out)?;
+            Annotation {
+                command: if over_limit { "error" } else { "warning" },
+                file,
+                line,
+                title: format!(
+                    "layerwaste: {} in step {} ({})",
+                    f.pattern,
+                    step.index,
+                    human(f.bytes)
+                ),
+                message: f.advice.clone(),
             }
+            .write(out)?;
         }
         for v in violations {
             violation(report, v).write(out)?;
