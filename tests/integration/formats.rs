@@ -158,3 +158,32 @@ fn github_annotations_one_per_finding_and_a_notice() {
     );
     assert!(out.ends_with("Gate failed: 1 limit crossed.\n"), "{out}");
 }
+
+/// docs/formats.md shows real output: each `<!-- output: ARGS -->` marker is followed
+/// by a fenced block holding exactly what `analyze SPLIT --quiet ARGS` prints.
+#[test]
+fn formats_doc_output_is_real() {
+    let doc = std::fs::read_to_string(root().join("docs/formats.md")).expect("docs/formats.md");
+    let mut checked = 0;
+    for (at, _) in doc.match_indices("<!-- output: ") {
+        let rest = &doc[at + "<!-- output: ".len()..];
+        let (args, rest) = rest.split_once(" -->\n").expect("marker ends");
+        let (fence_line, body) = rest.split_once('\n').expect("fence");
+        let fence = fence_line.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let end = body.find(&format!("\n{fence}\n")).expect("closing fence");
+        let shown = &body[..end + 1];
+        let out = layerwaste()
+            .args(["analyze", &format!("sample-images/{SPLIT}"), "--quiet"])
+            .args(args.split(' '))
+            .current_dir(root())
+            .output()
+            .expect("runs");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            shown,
+            "docs/formats.md, output of {args}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+}
