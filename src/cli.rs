@@ -90,6 +90,12 @@ pub enum FormatArg {
     Table,
     /// One JSON document (schema: docs/json.md)
     Json,
+    /// A pull-request comment: verdict first, details collapsed (docs/formats.md)
+    Markdown,
+    /// SARIF 2.1.0 for code scanning (docs/formats.md)
+    Sarif,
+    /// GitHub Actions annotations: ::warning / ::error / ::notice (docs/formats.md)
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -299,7 +299,7 @@ fn heredoc_markers(args: &str) -> Vec<(String, bool)> {
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-        let closed = quote.map_or(true, |q| r[len..].starts_with(q));
+        let closed = quote.is_none_or(|q| r[len..].starts_with(q));
         if starts_well && closed {
             out.push((name.to_string(), strip));
         }

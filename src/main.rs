@@ -11,7 +11,10 @@ use clap::{Parser, ValueEnum};
 use cli::{AnalyzeArgs, Cli, ColorArg, Command, DiffArgs, DiffFormat, FormatArg};
 use layerwaste::config::{self, Gate};
 use layerwaste::exit_codes::ExitCode;
+use layerwaste::report::github::Github;
 use layerwaste::report::json::Json;
+use layerwaste::report::markdown::Markdown;
+use layerwaste::report::sarif::Sarif;
 use layerwaste::report::table::{Styles, Table};
 use layerwaste::report::{Render, Report};
 
@@ -166,6 +169,9 @@ fn write_json_file(report: &Report, path: &std::path::Path) -> io::Result<()> {
 fn renderer(args: &AnalyzeArgs, format: FormatArg) -> Box<dyn Render> {
     match format {
         FormatArg::Json => Box::new(Json),
+        FormatArg::Markdown => Box::new(Markdown),
+        FormatArg::Sarif => Box::new(Sarif),
+        FormatArg::Github => Box::new(Github),
         FormatArg::Table => {
             let (width, styles) = terminal_style(args.color);
             Box::new(Table { width, styles })

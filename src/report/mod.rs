@@ -1,9 +1,15 @@
 //! The report: one serialisable model of everything the analysis found, and renderers
 //! that turn it into a table, JSON, or other formats, each writing to any `Write`.
 
+pub mod github;
 pub mod json;
+pub mod markdown;
 pub mod prose;
+pub mod sarif;
 pub mod table;
+
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 
@@ -96,13 +102,13 @@ pub struct StepReport {
     pub created_by: Option<String>,
     /// `created_by` as the Dockerfile instruction, without builder noise.
     pub instruction: Option<String>,
+    /// The 1-based line of [`Report::dockerfile`] this step was built from, when the
+    /// mapping found one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile_line: Option<usize>,
     pub empty_layer: bool,
     pub layer: Option<usize>,
     pub layer_digest: Option<String>,
-    /// The Dockerfile line (1-based) of the instruction that made this step, with
-    /// `--dockerfile`; absent when the step could not be matched for certain.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dockerfile_line: Option<usize>,
     pub bytes: u64,
     pub wasted_bytes: u64,
     /// The later steps that hid this step's bytes, in step order.
@@ -276,6 +282,7 @@ impl Report {
                     index: s.index,
                     created_by: s.created_by.clone(),
                     instruction: instructions[s.index].clone(),
+                    dockerfile_line: None,
                     empty_layer: s.empty_layer,
                     layer: s.layer,
                     layer_digest: s.layer.and_then(|l| {
@@ -283,7 +290,6 @@ impl Report {
                             .get(l)
                             .and_then(|f| f.diff_id.clone().or(f.blob_digest.clone()))
                     }),
-                    dockerfile_line: None,
                     bytes: figures.map(|f| f.bytes).unwrap_or(0),
                     wasted_bytes,
                     removed_by: detail

@@ -5,6 +5,7 @@ mod build;
 mod common;
 mod dockerfile;
 mod explain;
+mod formats;
 mod gate;
 mod hostile;
 mod packaging;
