@@ -322,7 +322,11 @@ pub fn render_markdown(d: &DiffReport, out: &mut dyn Write) -> std::io::Result<(
         } else {
             ":x:"
         };
-        writeln!(out, "{mark} {}\n", crate::report::markdown_text(&g.message))?;
+        writeln!(
+            out,
+            "{mark} {}\n",
+            crate::report::markdown::text(&g.message)
+        )?;
     }
     writeln!(
         out,
@@ -394,7 +398,7 @@ pub fn render_markdown(d: &DiffReport, out: &mut dyn Write) -> std::io::Result<(
                 s.new_wasted_bytes
             }),
             signed_human(s.wasted_delta),
-            crate::report::markdown_code(s.instruction.as_deref().unwrap_or(""))
+            crate::report::markdown::code(s.instruction.as_deref().unwrap_or(""), true)
         )?;
     }
     writeln!(out, "\n</details>")
