@@ -478,11 +478,14 @@ fn verdict(summary: &Summary, steps: &[StepReport], removable: &[RemovableReport
             human(summary.total_bytes),
             percent(summary.wasted_bytes, summary.total_bytes)
         );
-        if let Some(pull) = summary.wasted_pull_bytes {
-            headline.push_str(&format!(
+        match summary.wasted_pull_bytes {
+            Some(pull) => headline.push_str(&format!(
                 " Every pull downloads about {} of it for nothing.",
                 human(pull)
-            ));
+            )),
+            None => headline.push_str(
+                " (What it costs a pull is not known here: the wasting layers are stored uncompressed.)",
+            ),
         }
         out.push(headline);
         let mut wasting: Vec<&StepReport> = steps.iter().filter(|s| s.wasted_bytes > 0).collect();
