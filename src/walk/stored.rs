@@ -6,7 +6,7 @@
 //! offset; an entry's stored size is the map's difference over the entry's header and
 //! padded data, interpolating linearly inside a sample interval. The error is bounded by
 //! how unevenly one interval compresses: exact at interval boundaries, and the sum over
-//! all entries equals the compressed bytes the tar consumed. docs/performance.md has the
+//! all entries equals the compressed bytes the tar consumed. docs/waste-model.md has the
 //! measured error.
 
 use std::cell::Cell;
