@@ -252,6 +252,7 @@ fn walk_compressed<R: Read>(
             let mut decoder = tar.into_inner().0;
             (position.saturating_add(drain(&mut decoder)?), 0)
         }
+        // Invariant: both callers send plain layers down their own path, never here.
         Compression::None => unreachable!("plain layers are walked without a decoder"),
     };
     let reported = walker.reported;
