@@ -80,59 +80,7 @@ impl Store {
             path: file.to_path_buf(),
             source,
         })?;
-        let mut tar = TarReader::new(Seeking(reader), HeaderLimits::default());
-        let mut members = HashMap::new();
-        loop {
-            let header = match tar.next_header() {
-                Ok(Some(h)) => h,
-                Ok(None) => break,
-                Err(e) => {
-                    let entry = e
-                        .entry
-                        .map(|p| format!(" (member {})", crate::sanitize::escape_bytes(&p)))
-                        .unwrap_or_default();
-                    return Err(Error::Archive {
-                        source_name: name.to_string(),
-                        why: format!("broken outer archive{entry}: {}", e.why),
-                    });
-                }
-            };
-            let member = member_name(&String::from_utf8_lossy(tar.path()));
-            let entry = match header.kind {
-                Kind::File => {
-                    if header.data_pos.saturating_add(header.size) > location.len {
-                        return Err(Error::Archive {
-                            source_name: name.to_string(),
-                            why: format!(
-                                "member {member} claims {} bytes but the archive ends before them (truncated)",
-                                header.size
-                            ),
-                        });
-                    }
-                    Member::Data {
-                        offset: header.data_pos,
-                        len: header.size,
-                    }
-                }
-                Kind::Symlink => {
-                    let target = String::from_utf8_lossy(tar.link()).into_owned();
-                    let joined = if target.starts_with('/') {
-                        target
-                    } else {
-                        format!("{}/{}", parent_of(&member), target)
-                    };
-                    Member::Link {
-                        target: member_name(&joined),
-                    }
-                }
-                Kind::HardLink => Member::Link {
-                    target: member_name(&String::from_utf8_lossy(tar.link())),
-                },
-                Kind::Dir => Member::Dir,
-                Kind::Other => continue,
-            };
-            members.insert(member, entry);
-        }
+        let members = index_members(name, reader, location.len)?;
         Ok(Store::Tar {
             name: name.to_string(),
             file: file.to_path_buf(),
@@ -225,6 +173,69 @@ impl Blobs for Store {
             why: format!("cannot read: {e}"),
         })
     }
+}
+
+/// Indexes the members of an uncompressed tar of `len` bytes: one pass over its
+/// headers, seeking past data. Public so the fuzz target can feed it bytes.
+pub fn index_members<R: Read + Seek>(
+    name: &str,
+    reader: R,
+    len: u64,
+) -> Result<HashMap<String, Member>> {
+    let mut tar = TarReader::new(Seeking(reader), HeaderLimits::default());
+    let mut members = HashMap::new();
+    loop {
+        let header = match tar.next_header() {
+            Ok(Some(h)) => h,
+            Ok(None) => break,
+            Err(e) => {
+                let entry = e
+                    .entry
+                    .map(|p| format!(" (member {})", crate::sanitize::escape_bytes(&p)))
+                    .unwrap_or_default();
+                return Err(Error::Archive {
+                    source_name: name.to_string(),
+                    why: format!("broken outer archive{entry}: {}", e.why),
+                });
+            }
+        };
+        let member = member_name(&String::from_utf8_lossy(tar.path()));
+        let entry = match header.kind {
+            Kind::File => {
+                if header.data_pos.saturating_add(header.size) > len {
+                    return Err(Error::Archive {
+                        source_name: name.to_string(),
+                        why: format!(
+                            "member {member} claims {} bytes but the archive ends before them (truncated)",
+                            header.size
+                        ),
+                    });
+                }
+                Member::Data {
+                    offset: header.data_pos,
+                    len: header.size,
+                }
+            }
+            Kind::Symlink => {
+                let target = String::from_utf8_lossy(tar.link()).into_owned();
+                let joined = if target.starts_with('/') {
+                    target
+                } else {
+                    format!("{}/{}", parent_of(&member), target)
+                };
+                Member::Link {
+                    target: member_name(&joined),
+                }
+            }
+            Kind::HardLink => Member::Link {
+                target: member_name(&String::from_utf8_lossy(tar.link())),
+            },
+            Kind::Dir => Member::Dir,
+            Kind::Other => continue,
+        };
+        members.insert(member, entry);
+    }
+    Ok(members)
 }
 
 fn read_location(location: &BlobLocation) -> std::io::Result<Vec<u8>> {

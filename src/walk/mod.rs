@@ -261,6 +261,7 @@ fn walk_compressed<R: Read>(
             stored::assign(&mut walker.index.entries, &decoder.get_ref().samples);
             (position.saturating_add(rest), 0)
         }
+        // Invariant: both callers send plain layers down their own path, never here.
         Compression::None => unreachable!("plain layers are walked without a decoder"),
     };
     let reported = walker.reported;

@@ -73,9 +73,79 @@ pub fn meaning(path: &[u8]) -> Meaning<'_> {
     Meaning::Whiteout(target)
 }
 
+/// A path as text that loses nothing: the form paths take in JSON.
+///
+/// Tar names are bytes, and JSON strings must be Unicode. Valid UTF-8 is kept as it
+/// is (JSON escapes control characters its own way), a backslash is doubled, and each
+/// byte that is not valid UTF-8 becomes `\xNN`. [`from_exact_text`] reverses it, so two
+/// different names never share a text. (The terminal form, `sanitize::escape_bytes`,
+/// is for reading and is not reversible.)
+pub fn exact_text(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for chunk in raw.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c == '\\' {
+                out.push_str("\\\\");
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// The bytes an [`exact_text`] stands for; `None` for text it cannot have produced.
+pub fn from_exact_text(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b != b'\\' {
+            out.push(b);
+            rest = tail;
+            continue;
+        }
+        match tail {
+            [b'\\', tail @ ..] => {
+                out.push(b'\\');
+                rest = tail;
+            }
+            [b'x', hi, lo, tail @ ..] => {
+                let hex = std::str::from_utf8(&[*hi, *lo]).ok()?.to_owned();
+                out.push(u8::from_str_radix(&hex, 16).ok()?);
+                rest = tail;
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exact_text_is_lossless() {
+        let names: [&[u8]; 6] = [
+            b"usr/bin/env",
+            "caf\u{e9}/menu".as_bytes(),
+            b"caf\xe9/menu",
+            b"back\\slash\\xe9",
+            b"\x1b[2J\n\x00\xff",
+            b"",
+        ];
+        for name in names {
+            let text = exact_text(name);
+            assert_eq!(from_exact_text(&text).as_deref(), Some(name), "{text}");
+        }
+        assert_eq!(exact_text(b"caf\xe9"), "caf\\xe9");
+        assert_eq!(exact_text(b"a\\xe9"), "a\\\\xe9");
+        assert_ne!(exact_text(b"caf\xe9"), exact_text(b"caf\\xe9"));
+        assert_eq!(from_exact_text("bad\\q"), None);
+    }
 
     fn norm(s: &str) -> (String, bool) {
         let mut out = Vec::new();

@@ -1073,3 +1073,214 @@ fn sparse_files_count_their_stored_bytes() {
     assert_eq!(totals(&report), (1024 + 3 + 1536, 3, 1024 + 1536));
     assert!(warnings.is_empty(), "{warnings:?}");
 }
+
+// ---------------------------------------------------------------------------------
+// Resource attacks
+
+/// Runs the CLI and watches its peak resident memory (VmHWM) in /proc while it runs.
+/// (wait4's ru_maxrss will not do: a child spawned by vfork inherits the test
+/// process's own high-water mark at exec.) Returns the exit code, stdout and the peak
+/// seen, in KiB.
+fn run_watching_memory(image: &Path) -> (Option<i32>, String, u64) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("layerwaste"))
+        .arg("analyze")
+        .arg(image)
+        .args(["--format", "json", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawns");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches(" kB").parse::<u64>().ok());
+            peak = peak.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().expect("piped"), &mut stdout)
+        .expect("reads");
+    (status.code(), stdout, peak)
+}
+
+#[test]
+fn gzip_bomb_streams_with_flat_memory() {
+    // 128 MiB of zeros in a ~130 KB layer: one file header, then 128 gzip members of
+    // 1 MiB of zeros each (the same bytes repeated: a debug build compresses slowly),
+    // then the end marker. A single member of many GB is measured by hand in
+    // docs/security.md; a debug build inflates too slowly for a test of that size.
+    const CHUNK: usize = 1 << 20;
+    let members = 128;
+    let zeros = gzip_best(&vec![0u8; CHUNK]);
+    let mut blob = gzip(&header(b"zeros", b'0', (members * CHUNK) as u64, b""));
+    for _ in 0..members {
+        blob.extend_from_slice(&zeros);
+    }
+    blob.extend(gzip(&[0u8; 1024]));
+    assert!(blob.len() < 200_000, "{}", blob.len());
+    let img = Image::with_diff_ids(vec![blob], vec![format!("sha256:{}", "0".repeat(64))]);
+    let f = archive(&img.oci());
+    let (code, stdout, peak_kib) = run_watching_memory(&f.path);
+    assert_eq!(code, Some(0));
+    // Memory does not follow the 128 MiB inflated: buffers only.
+    assert!(peak_kib < 48 * 1024, "peak RSS {peak_kib} KiB");
+    let report: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(totals(&report), (128 << 20, 128 << 20, 0));
+    assert_eq!(report["warnings"], json!([]));
+    assert_eq!(report["layers"][0]["compression"], "gzip");
+}
+
+#[test]
+fn many_entries_stop_at_the_limit() {
+    let mut layer = Layer::new();
+    for i in 0..1001 {
+        layer = layer.file(&format!("f{i:04}"), b"");
+    }
+    let (img, f) = oci_of(vec![layer.finish()]);
+    assert_eq!(
+        error(&f.path, &["--max-entries", "1000"]),
+        layer_error(
+            &img,
+            0,
+            ", entry f1000: more than 1000 entries in one layer (--max-entries)"
+        )
+    );
+    let (report, _) = analysis(&f.path, &["--max-entries", "1001"]);
+    assert_eq!(report["layers"][0]["entries"], 1001);
+}
+
+#[test]
+fn ten_thousand_levels_of_directories() {
+    let deep = "d/".repeat(10_000);
+    let base = Layer::new()
+        .file(&format!("{deep}file"), &[1u8; 100])
+        .hardlink("shallow", &format!("{deep}file"))
+        .finish();
+    // Hiding the top directory hides all 10,000 levels, without recursion.
+    let hide = Layer::new().file(".wh.d", b"").finish();
+    let (_, f) = oci_of(vec![base.clone(), hide.clone()]);
+    let (report, _) = analysis(&f.path, &[]);
+    assert_eq!(totals(&report), (100, 100, 0), "the hard link keeps it");
+    let unlink = Layer::new().file(".wh.shallow", b"").finish();
+    let (_, f) = oci_of(vec![base, hide, unlink]);
+    let (report, _) = analysis(&f.path, &[]);
+    assert_eq!(totals(&report), (100, 0, 100));
+}
+
+// ---------------------------------------------------------------------------------
+// Terminal injection and paths leaving the image
+
+#[test]
+fn escapes_in_created_by_never_reach_the_terminal() {
+    let mut img = Image::new(vec![simple_layer()]);
+    let evil = "/bin/sh -c echo \x1b[2J\x1b]0;owned\x07 \u{202e}gnp.exe";
+    img.config["history"] = json!([{"created_by": evil}]);
+    let f = archive(&img.docker_save());
+    let out = layerwaste()
+        .arg("analyze")
+        .arg(&f.path)
+        .args(["--format", "table", "--color", "never", "--quiet"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(!table.contains('\x1b') && !table.contains('\x07') && !table.contains('\u{202e}'));
+    assert!(
+        table.contains("RUN echo \\x1b[2J\\x1b]0;owned\\x07 \\u{202e}gnp.exe"),
+        "{table}"
+    );
+    // JSON keeps the string exact (JSON escapes it its own way).
+    let (report, _) = analysis(&f.path, &[]);
+    assert_eq!(report["steps"][0]["created_by"], evil);
+}
+
+#[test]
+fn escapes_in_names_never_reach_the_terminal() {
+    // A manifest naming a layer with an escape sequence: the error quotes it escaped.
+    let img = Image::new(vec![simple_layer()]);
+    let mut m = img.docker_save();
+    m.set(
+        "manifest.json",
+        serde_json::to_vec(&json!([{"Config": format!("{}.json", &img.config_digest()[7..]), "Layers": ["\x1b[31mred/layer.tar"]}])).unwrap(),
+    );
+    assert_eq!(
+        error(&archive(&m).path, &[]),
+        "IMG: manifest.json names \\x1b[31mred/layer.tar, which is not in the image"
+    );
+    // A diff ID with an escape sequence, quoted in a warning.
+    let mut gz = gzip(&simple_layer());
+    gz.extend_from_slice(b"JUNK");
+    let mut img = Image::new(vec![gz]);
+    img.config["rootfs"]["diff_ids"] = json!(["sha256:\x1b[2J"]);
+    let r = run(&archive(&img.oci()).path, &[]);
+    assert_eq!(r.code, Some(0));
+    assert_eq!(
+        r.stderr,
+        "layerwaste: warning: layer 0 (sha256:\\x1b[2J): 4 bytes of trailing data after the last gzip member were ignored (the tar inside is complete)\n"
+    );
+}
+
+#[test]
+fn layout_symlinks_may_not_leave_the_layout() {
+    let img = Image::new(vec![simple_layer()]);
+    let d = directory(&img.oci());
+    let blob = blob_name(&img.blob_digest(0));
+    let outside = d.path.parent().unwrap().join("outside.tar");
+    std::fs::rename(d.path.join(&blob), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, d.path.join(&blob)).unwrap();
+    let manifest = blob_name(&sha256(&serde_json::to_vec(&img.oci_manifest()).unwrap()));
+    assert_eq!(
+        error(&d.path, &[]),
+        format!("IMG: {manifest} names {blob}, which is not in the image")
+    );
+    // A link that stays inside is followed (an extracted docker save has them).
+    let inside = d.path.join("blobs/layer-copy");
+    std::fs::rename(&outside, &inside).unwrap();
+    std::fs::remove_file(d.path.join(&blob)).unwrap();
+    std::os::unix::fs::symlink("../layer-copy", d.path.join(&blob)).unwrap();
+    let (report, _) = analysis(&d.path, &[]);
+    assert_eq!(totals(&report), (713, 713, 0));
+}
+
+#[test]
+fn symlink_loops_in_the_outer_archive() {
+    let img = Image::new(vec![simple_layer()]);
+    let mut m = img.docker_save();
+    let layer = format!("{}/layer.tar", &img.blob_digest(0)[7..]);
+    m.remove(&layer);
+    let mut outer = Layer::new();
+    for (name, bytes) in &m.0 {
+        outer = outer.file(name, bytes);
+    }
+    let outer = outer
+        .symlink(&layer, "other.tar")
+        .symlink("other.tar", &layer)
+        .finish();
+    let f = file_with(&outer);
+    assert_eq!(
+        error(&f.path, &[]),
+        format!("IMG: manifest.json names {layer}, which is not in the image")
+    );
+}
+
+#[test]
+fn compressed_outer_archive_broken_and_whole() {
+    let img = Image::new(vec![simple_layer()]);
+    let whole = gzip(&img.docker_save().tar());
+    let f = file_with(&whole);
+    let (report, _) = analysis(&f.path, &[]);
+    assert_eq!(totals(&report), (713, 713, 0));
+    let f = file_with(&whole[..whole.len() / 2]);
+    assert_eq!(
+        error(&f.path, &[]),
+        "IMG: broken outer archive: reading the header at byte 4608: incomplete deflate stream"
+    );
+}
