@@ -52,25 +52,6 @@ fn push_char(out: &mut String, c: char) {
     }
 }
 
-/// A path from the image as a string for reports: valid UTF-8 is kept as it is (JSON
-/// escapes what it must), and each byte of invalid UTF-8 becomes `\xNN`. Renderers
-/// that write to a terminal pass the result through [`escape`] as well.
-pub fn path_string(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => {
-            let mut out = String::with_capacity(bytes.len() + 8);
-            for chunk in bytes.utf8_chunks() {
-                out.push_str(chunk.valid());
-                for b in chunk.invalid() {
-                    let _ = write!(out, "\\x{b:02x}");
-                }
-            }
-            out
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,8 +18,8 @@ use serde::Serialize;
 use crate::explain::{Explanation, PathKind};
 use crate::model::steps::{instruction, Alignment};
 use crate::model::{Outcome, Reason};
-use crate::sanitize::path_string;
 use crate::source::Format;
+use crate::walk::path::exact_text as path_string;
 use crate::walk::Compression;
 
 /// Bumped whenever a field changes meaning or disappears. Adding fields does not bump it.
