@@ -147,13 +147,24 @@ impl Table {
         writeln!(out)?;
         writeln!(out, "{}", self.styles.bold("Where the wasted bytes are"))?;
         for step in wasting {
+            // With --dockerfile, say where the step is written.
+            let place = match (&report.dockerfile, step.dockerfile_line) {
+                (Some(file), Some(line)) => {
+                    let name = std::path::Path::new(file)
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| file.clone());
+                    format!(" ({}:{line})", escape(&name))
+                }
+                _ => String::new(),
+            };
+            let head = format!("step {}{place}  ", step.index);
             writeln!(
                 out,
-                "step {}  {}",
-                step.index,
+                "{head}{}",
                 truncate(
                     &escape(step.instruction.as_deref().unwrap_or("")),
-                    self.width.saturating_sub(12).max(20)
+                    self.width.saturating_sub(head.chars().count()).max(20)
                 )
             )?;
             let rows: Vec<(String, u64, u64, String)> = if step.files.is_empty() {

@@ -48,3 +48,18 @@ fn steps_of_another_dockerfile_stay_unmatched() {
     let warning = r["warnings"][0].as_str().unwrap();
     assert!(warning.contains("could not be matched"), "{warning}");
 }
+
+#[test]
+fn the_table_says_where_a_wasting_step_is_written() {
+    let out = layerwaste()
+        .args(["analyze", "--color", "never", "--dockerfile"])
+        .arg(sample("build-deps-split/Containerfile"))
+        .arg(sample("build-deps-split/build-deps-split.tar"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("step 3 (Containerfile:9)  RUN --mount=type=bind"),
+        "{text}"
+    );
+}
