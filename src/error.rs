@@ -14,8 +14,9 @@ use crate::sanitize::escape as e;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The image path could not be opened or read at all.
-    #[error("{}: {}", e(&path.display().to_string()), e(&source.to_string()))]
+    /// The image path could not be opened or read at all. The I/O error is the
+    /// `source`, printed after the path by `{:#}` (as the binary does).
+    #[error("{}", e(&path.display().to_string()))]
     Open {
         path: PathBuf,
         #[source]

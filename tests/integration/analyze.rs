@@ -124,3 +124,16 @@ fn same_image_in_every_bundled_format_gives_identical_figures() {
     assert_eq!(plain["image"]["format"], "docker-save");
     assert_eq!(zstd["image"]["format"], "oci");
 }
+
+#[test]
+fn a_missing_file_is_one_clear_error() {
+    let out = layerwaste()
+        .args(["analyze", "/nonexistent/image.tar"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "layerwaste: error: /nonexistent/image.tar: No such file or directory (os error 2)\n"
+    );
+}
