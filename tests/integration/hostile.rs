@@ -294,6 +294,23 @@ fn trailing_garbage_after_a_complete_gzip_layer_is_a_warning() {
 }
 
 #[test]
+fn trailing_garbage_after_a_zstd_layer_is_an_error() {
+    // zstd has no "trailing garbage" convention: after a frame comes another frame.
+    let mut zst = zstd(&simple_layer());
+    zst.extend_from_slice(b"GARBAGE!");
+    let img = Image::new(vec![zst]);
+    let f = archive(&img.oci());
+    assert_eq!(
+        error(&f.path, &[]),
+        layer_error(
+            &img,
+            0,
+            ": after the tar's end marker: the zstd data is corrupt: Unknown frame descriptor"
+        )
+    );
+}
+
+#[test]
 fn trailing_garbage_after_an_incomplete_tar_is_an_error() {
     let mut gz = gzip(&Layer::new().file("a", b"1").unterminated());
     gz.extend_from_slice(b"GARBAGE!");
