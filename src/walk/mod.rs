@@ -485,19 +485,38 @@ impl<'a> Walker<'a> {
 
 /// Hashes byte ranges of an uncompressed layer: the targeted second read of entries
 /// whose identity decides a reason (same-size overwrites) or a duplicate.
+///
+/// The layer is mapped rather than read: on a Debian image with `chmod -R` steps this
+/// hashes 410 MB, and `pread` spent more time copying those bytes out of the page
+/// cache than xxh3 spent hashing them. Where mapping fails, it falls back to `pread`.
 pub fn hash_ranges(location: &BlobLocation, ranges: &[(u64, u64)]) -> Result<Vec<u64>, WalkError> {
-    let reader = location
-        .open()
-        .map_err(|e| WalkError::new(format!("cannot open {}: {e}", location.file.display())))?;
-    let mut buf = Vec::new();
+    let cannot_open =
+        |e: io::Error| WalkError::new(format!("cannot open {}: {e}", location.file.display()));
+    let past_end = |at: u64| {
+        WalkError::new(format!(
+            "re-reading data at byte {at}: read past the end of the blob"
+        ))
+    };
+    let file = std::fs::File::open(&location.file).map_err(cannot_open)?;
+    if let Some(map) = map_blob(&file, location) {
+        return ranges
+            .iter()
+            .map(|&(at, len)| {
+                let end = at.checked_add(len).filter(|&end| end <= map.len() as u64);
+                let end = end.ok_or_else(|| past_end(at))?;
+                Ok(xxh3_64(&map[at as usize..end as usize]))
+            })
+            .collect();
+    }
+    let reader = location.open().map_err(cannot_open)?;
+    let mut buf = vec![0u8; 1 << 20];
     ranges
         .iter()
         .map(|&(at, len)| {
             let mut hasher = Xxh3::new();
             let mut done = 0u64;
             while done < len {
-                let n = (len - done).min(1 << 20) as usize;
-                buf.resize(n, 0);
+                let n = (len - done).min(buf.len() as u64) as usize;
                 reader
                     .read_exact_at(at + done, &mut buf[..n])
                     .map_err(|e| WalkError::new(format!("re-reading data at byte {at}: {e}")))?;
@@ -508,6 +527,25 @@ pub fn hash_ranges(location: &BlobLocation, ranges: &[(u64, u64)]) -> Result<Vec
             Ok(hasher.digest())
         })
         .collect()
+}
+
+/// Maps a blob read-only, or `None` where that is not possible (the caller reads).
+fn map_blob(file: &std::fs::File, location: &BlobLocation) -> Option<memmap2::Mmap> {
+    let len = usize::try_from(location.len).ok().filter(|&n| n > 0)?;
+    let file_len = file.metadata().ok()?.len();
+    if location.offset.checked_add(location.len)? > file_len {
+        return None;
+    }
+    // SAFETY: the mapping is read-only and private to this call. Like ripgrep, we
+    // accept that another process truncating the image file while it is mapped would
+    // end the run with SIGBUS: images are not rewritten while they are analysed.
+    let map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(location.offset)
+            .len(len)
+            .map(file)
+    };
+    map.ok()
 }
 
 /// A plain-data description of an entry, for building a [`LayerIndex`] without a tar:
