@@ -57,7 +57,7 @@ pub struct AnalyzeArgs {
     #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Table)]
     pub format: FormatArg,
 
-    /// Also write the JSON report to FILE (the only file layerwaste ever writes)
+    /// Also write the JSON report to FILE (besides --cache, the only file layerwaste writes)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -97,6 +97,11 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub files: bool,
 
+    /// Keep each layer's index in DIR, keyed by its diff ID, and reuse it on later runs:
+    /// a rebuilt image whose base layers did not change reads only its new layers
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+
     /// Largest metadata document (manifest, index, config) read, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = Options::default().plan.max_metadata_bytes)]
     pub max_metadata_bytes: u64,
@@ -130,6 +135,7 @@ impl AnalyzeArgs {
                 files: self.files,
                 ..defaults.explain
             },
+            cache: self.cache.clone(),
         }
     }
 }

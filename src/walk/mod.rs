@@ -25,8 +25,8 @@ use crate::tarball::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, Tar
 /// A slice of a [`LayerIndex`]'s name arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
-    off: u32,
-    len: u32,
+    pub(crate) off: u32,
+    pub(crate) len: u32,
 }
 
 /// What an entry does to the tree, as the waste model distinguishes it.
@@ -75,6 +75,31 @@ pub struct LayerIndex {
 impl LayerIndex {
     pub fn path(&self, span: Span) -> &[u8] {
         &self.names[span.off as usize..(span.off + span.len) as usize]
+    }
+
+    /// The name arena that the entries' spans point into (for the layer cache).
+    pub(crate) fn names(&self) -> &[u8] {
+        &self.names
+    }
+
+    /// An index put back together from its parts (by the layer cache, which checked
+    /// that every span lies inside `names`).
+    pub(crate) fn from_parts(
+        entries: Vec<Entry>,
+        names: Vec<u8>,
+        compression: Option<Compression>,
+        blob_bytes: u64,
+        tar_bytes: u64,
+        warnings: Vec<String>,
+    ) -> LayerIndex {
+        LayerIndex {
+            entries,
+            names,
+            compression,
+            blob_bytes,
+            tar_bytes,
+            warnings,
+        }
     }
 
     fn intern(&mut self, bytes: &[u8]) -> Result<Span, String> {
