@@ -82,6 +82,15 @@ impl BlobReader {
         self.len == 0
     }
 
+    /// Offset of the blob in its file, and the file: for mapping it.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
     pub fn position(&self) -> u64 {
         self.pos
     }

@@ -19,6 +19,7 @@ use decode::{Counting, GzipMembers};
 use path::Meaning;
 
 use crate::progress::Progress;
+use crate::source::blob::BlobReader;
 use crate::source::BlobLocation;
 use crate::tarball::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
 
@@ -513,40 +514,38 @@ impl<'a> Walker<'a> {
 ///
 /// The layer is mapped rather than read: on a Debian image with `chmod -R` steps this
 /// hashes 410 MB, and `pread` spent more time copying those bytes out of the page
-/// cache than xxh3 spent hashing them. Where mapping fails, it falls back to `pread`.
+/// cache than xxh3 spent hashing them. Mapped pages count as resident memory, so the
+/// mapping is a small window that moves forward with the (sorted) ranges. Where
+/// mapping fails, it reads with `pread` instead.
 pub fn hash_ranges(location: &BlobLocation, ranges: &[(u64, u64)]) -> Result<Vec<u64>, WalkError> {
-    let cannot_open =
-        |e: io::Error| WalkError::new(format!("cannot open {}: {e}", location.file.display()));
-    let past_end = |at: u64| {
-        WalkError::new(format!(
-            "re-reading data at byte {at}: read past the end of the blob"
-        ))
+    let file = std::fs::File::open(&location.file)
+        .map_err(|e| WalkError::new(format!("cannot open {}: {e}", location.file.display())))?;
+    let reader = BlobReader::new(std::sync::Arc::new(file), location.offset, location.len);
+    let mut window = Window {
+        start: 0,
+        map: None,
+        buf: Vec::new(),
     };
-    let file = std::fs::File::open(&location.file).map_err(cannot_open)?;
-    if let Some(map) = map_blob(&file, location) {
-        return ranges
-            .iter()
-            .map(|&(at, len)| {
-                let end = at.checked_add(len).filter(|&end| end <= map.len() as u64);
-                let end = end.ok_or_else(|| past_end(at))?;
-                Ok(xxh3_64(&map[at as usize..end as usize]))
-            })
-            .collect();
-    }
-    let reader = location.open().map_err(cannot_open)?;
-    let mut buf = vec![0u8; 1 << 20];
     ranges
         .iter()
         .map(|&(at, len)| {
+            let end = at
+                .checked_add(len)
+                .filter(|&end| end <= location.len)
+                .ok_or_else(|| {
+                    WalkError::new(format!(
+                        "re-reading data at byte {at}: read past the end of the blob"
+                    ))
+                })?;
+            if len <= WINDOW {
+                return Ok(xxh3_64(window.bytes(&reader, at, end)?));
+            }
             let mut hasher = Xxh3::new();
-            let mut done = 0u64;
-            while done < len {
-                let n = (len - done).min(buf.len() as u64) as usize;
-                reader
-                    .read_exact_at(at + done, &mut buf[..n])
-                    .map_err(|e| WalkError::new(format!("re-reading data at byte {at}: {e}")))?;
-                hasher.update(&buf[..n]);
-                done += n as u64;
+            let mut pos = at;
+            while pos < end {
+                let next = end.min(pos + WINDOW);
+                hasher.update(window.bytes(&reader, pos, next)?);
+                pos = next;
             }
             // Streaming and one-shot xxh3 agree, so these match hashes taken inline.
             Ok(hasher.digest())
@@ -554,23 +553,51 @@ pub fn hash_ranges(location: &BlobLocation, ranges: &[(u64, u64)]) -> Result<Vec
         .collect()
 }
 
-/// Maps a blob read-only, or `None` where that is not possible (the caller reads).
-fn map_blob(file: &std::fs::File, location: &BlobLocation) -> Option<memmap2::Mmap> {
-    let len = usize::try_from(location.len).ok().filter(|&n| n > 0)?;
-    let file_len = file.metadata().ok()?.len();
-    if location.offset.checked_add(location.len)? > file_len {
-        return None;
+/// Bytes the re-read maps (or reads) at a time.
+const WINDOW: u64 = 2 << 20;
+
+/// A read-only mapping of `WINDOW` bytes of a blob from `start`, or a `pread` buffer.
+struct Window {
+    start: u64,
+    map: Option<memmap2::Mmap>,
+    buf: Vec<u8>,
+}
+
+impl Window {
+    /// The blob's bytes `at..end` (at most `WINDOW` of them).
+    fn bytes(&mut self, reader: &BlobReader, at: u64, end: u64) -> Result<&[u8], WalkError> {
+        let covered = |len: usize| at >= self.start && end <= self.start + len as u64;
+        if let Some(map) = &self.map {
+            if covered(map.len()) {
+                let map = self.map.as_ref().expect("checked above");
+                return Ok(&map[(at - self.start) as usize..(end - self.start) as usize]);
+            }
+        }
+        self.map = None;
+        let len = WINDOW.max(end - at).min(reader.len() - at) as usize;
+        if len > 0 {
+            // SAFETY: a read-only mapping, dropped before the next one. Like ripgrep, we
+            // accept that another process truncating the image file while it is mapped
+            // would end the run with SIGBUS: images are not rewritten while analysed.
+            let map = unsafe {
+                memmap2::MmapOptions::new()
+                    .offset(reader.start() + at)
+                    .len(len)
+                    .map(reader.file())
+            };
+            if let Ok(map) = map {
+                self.start = at;
+                let map = self.map.insert(map);
+                return Ok(&map[..(end - at) as usize]);
+            }
+        }
+        let n = (end - at) as usize;
+        self.buf.resize(n, 0);
+        reader
+            .read_exact_at(at, &mut self.buf[..n])
+            .map_err(|e| WalkError::new(format!("re-reading data at byte {at}: {e}")))?;
+        Ok(&self.buf[..n])
     }
-    // SAFETY: the mapping is read-only and private to this call. Like ripgrep, we
-    // accept that another process truncating the image file while it is mapped would
-    // end the run with SIGBUS: images are not rewritten while they are analysed.
-    let map = unsafe {
-        memmap2::MmapOptions::new()
-            .offset(location.offset)
-            .len(len)
-            .map(file)
-    };
-    map.ok()
 }
 
 /// A plain-data description of an entry, for building a [`LayerIndex`] without a tar:
@@ -633,5 +660,48 @@ impl LayerIndex {
             data_pos: 0,
             stored: 0,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn targeted_hashes_match_one_shot_hashes_across_windows() {
+        let mut x: u32 = 7;
+        let data: Vec<u8> = (0..5 * WINDOW + 123)
+            .map(|_| {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+                (x >> 16) as u8
+            })
+            .collect();
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(b"prefix").unwrap();
+        file.write_all(&data).unwrap();
+        let location = BlobLocation {
+            file: file.path().to_path_buf(),
+            offset: 6,
+            len: data.len() as u64,
+        };
+        let w = WINDOW;
+        let ranges = [
+            (0, 0),
+            (0, 10),
+            (512, w),
+            (w - 5, 10),
+            (w + 1, 3 * w + 7),
+            (5 * w, 123),
+        ];
+        let got = hash_ranges(&location, &ranges).unwrap();
+        for (&(at, len), hash) in ranges.iter().zip(got) {
+            assert_eq!(
+                hash,
+                xxh3_64(&data[at as usize..(at + len) as usize]),
+                "{at}+{len}"
+            );
+        }
+        assert!(hash_ranges(&location, &[(5 * w, 124)]).is_err());
     }
 }
