@@ -182,10 +182,11 @@ fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) ->
     let mut findings: HashMap<(Pattern, u32), (u64, u64)> = HashMap::new();
     let mut stored_wasted = 0;
     let mut files = Vec::new();
+    let mut path = Vec::new();
     for &id in ids {
         let c = &replay.contents[id as usize];
         let Some(h) = c.hidden else { continue };
-        let path = replay.tree.path_of(c.node);
+        replay.tree.path_into(c.node, &mut path);
         *by_reason.entry(h.reason).or_default() += c.bytes;
         let r = removals.entry(h.by_layer).or_default();
         r.0 += c.bytes;
@@ -199,7 +200,7 @@ fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) ->
         stored_wasted += c.stored;
         if options.files {
             files.push(FileRow {
-                path,
+                path: path.clone(),
                 bytes: c.bytes,
                 reason: h.reason,
                 by_layer: h.by_layer,
@@ -390,13 +391,15 @@ fn duplicates(replay: &Replay, max_groups: usize) -> Duplicates {
 
 fn removable(replay: &Replay) -> Vec<Removable> {
     let mut by_kind: HashMap<PathKind, (u64, u64)> = HashMap::new();
+    let mut path = Vec::new();
     for c in &replay.contents {
         if !c.is_live() || c.bytes == 0 {
             continue;
         }
         // Only files still at the path they were added at can be live there; hard
         // links elsewhere are rare in caches and would not change the figure much.
-        if let Some(kind) = patterns::classify(&replay.tree.path_of(c.node)) {
+        replay.tree.path_into(c.node, &mut path);
+        if let Some(kind) = patterns::classify(&path) {
             if kind.is_cache() {
                 let e = by_kind.entry(kind).or_default();
                 e.0 += c.bytes;
