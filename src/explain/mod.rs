@@ -362,6 +362,19 @@ fn duplicates(replay: &Replay, max_groups: usize) -> Duplicates {
     }
     let mut out = Duplicates::default();
     let mut listed: Vec<DuplicateGroup> = Vec::new();
+    // Paths only for the groups that can make the list: those that save at least as
+    // much as the `max_groups`-th largest (ties are settled by paths below). Building
+    // every group's paths cost more than the rest of the report on a million entries.
+    let mut savings: Vec<u64> = groups
+        .iter()
+        .filter(|(_, ids)| ids.len() >= 2)
+        .map(|((bytes, _), ids)| bytes * (ids.len() as u64 - 1))
+        .collect();
+    savings.sort_unstable_by(|a, b| b.cmp(a));
+    let threshold = match max_groups {
+        0 => u64::MAX,
+        n => savings.get(n - 1).copied().unwrap_or(0),
+    };
     for ((bytes, _), ids) in groups {
         if ids.len() < 2 {
             continue;
@@ -369,6 +382,9 @@ fn duplicates(replay: &Replay, max_groups: usize) -> Duplicates {
         let extra = ids.len() as u64 - 1;
         out.bytes += bytes * extra;
         out.files += extra;
+        if max_groups == 0 || bytes * extra < threshold {
+            continue;
+        }
         let mut paths: Vec<Vec<u8>> = ids
             .iter()
             .map(|&id| replay.tree.path_of(replay.contents[id as usize].node))
