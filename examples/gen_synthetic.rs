@@ -198,6 +198,7 @@ fn main() -> io::Result<()> {
     history.push("COPY . /srv");
 
     let config = serde_json::json!({
+        "created": "1970-01-01T00:00:00Z",
         "architecture": "amd64",
         "os": "linux",
         "config": {},
