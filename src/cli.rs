@@ -118,7 +118,7 @@ pub struct AnalyzeArgs {
     #[arg(long, short = 'f', value_enum)]
     pub format: Option<FormatArg>,
 
-    /// Also write the JSON report to FILE (the only file layerwaste ever writes)
+    /// Also write the JSON report to FILE (besides --cache, the only file layerwaste writes)
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -174,6 +174,10 @@ pub struct AnalyzeArgs {
 
     #[command(flatten)]
     pub gate: GateArgs,
+    /// Keep each layer's index in DIR, keyed by its diff ID, and reuse it on later runs:
+    /// a rebuilt image whose base layers did not change reads only its new layers
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
 
     /// Largest metadata document (manifest, index, config) read, in bytes
     #[arg(long, value_name = "BYTES", default_value_t = Options::default().plan.max_metadata_bytes)]
@@ -297,6 +301,7 @@ impl AnalyzeArgs {
                 ..defaults.explain
             },
             gate: gate_options(gate),
+            cache: self.cache.clone(),
         }
     }
 }

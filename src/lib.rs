@@ -10,6 +10,7 @@
 //! (table, JSON, …). [`analyze::analyze`] runs the whole pipeline.
 
 pub mod analyze;
+pub mod cache;
 pub mod config;
 pub mod diff;
 pub mod dockerfile;

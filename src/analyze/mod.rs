@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
+use crate::cache::{CacheKey, LayerCache};
 use crate::error::{Error, Result};
 use crate::explain::{self, ExplainOptions};
 use crate::gate::{self, Limits};
@@ -27,6 +28,8 @@ pub struct Options {
     pub threads: usize,
     pub explain: ExplainOptions,
     pub gate: GateOptions,
+    /// Where to keep layer indexes between runs (`--cache DIR`), keyed by diff ID.
+    pub cache: Option<std::path::PathBuf>,
 }
 
 /// What the CI gate counts and holds it to.
@@ -59,6 +62,7 @@ impl Default for Options {
             threads: 0,
             explain: ExplainOptions::default(),
             gate: GateOptions::default(),
+            cache: None,
         }
     }
 }
@@ -131,6 +135,24 @@ pub fn analyze_layered(
         .thread_name(|i| format!("layerwaste-walk-{i}"))
         .build()
         .map_err(|e| Error::Usage(format!("cannot start worker threads: {e}")))?;
+    let cache = match &options.cache {
+        Some(dir) => Some(LayerCache::open(dir).map_err(|e| {
+            Error::Usage(format!("cannot use {} as the cache: {e}", dir.display()))
+        })?),
+        None => None,
+    };
+    let keys: Vec<Option<CacheKey>> = match &cache {
+        Some(_) => plan
+            .layers
+            .iter()
+            .zip(&layers)
+            .map(|(l, source)| {
+                let digest = l.digest.as_deref();
+                CacheKey::new(l.diff_id.as_deref(), digest, source.size(), &options.walk)
+            })
+            .collect(),
+        None => vec![None; layers.len()],
+    };
     let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by(|&a, &b| layers[b].size().cmp(&layers[a].size()).then(a.cmp(&b)));
     progress.begin(layers.len(), layers.iter().map(LayerSource::size).sum());
@@ -146,7 +168,14 @@ pub fn analyze_layered(
             let tx = tx.clone();
             let (layer, cancel) = (&layers[i], &cancel);
             let walk = &options.walk;
+            let cached = cache.as_ref().zip(keys[i].as_ref());
             scope.spawn(move |_| {
+                if let Some(index) = cached.and_then(|(c, k)| c.load(k, walk.max_entries)) {
+                    progress.advance(layer.size());
+                    progress.layer_done();
+                    let _ = tx.send((i, Ok(index)));
+                    return;
+                }
                 let result = match layer {
                     LayerSource::File(location) => {
                         walk::walk_blob(location, walk, progress, cancel)
@@ -163,6 +192,13 @@ pub fn analyze_layered(
                         index
                     }
                 };
+                if let (Some((cache, key)), Ok(index)) = (cached, &result) {
+                    // Only a blob whose length the key names: a stream of unknown size
+                    // is not cached. Failing to cache never fails the analysis.
+                    if index.blob_bytes == layer.size() {
+                        let _ = cache.store(key, index);
+                    }
+                }
                 progress.layer_done();
                 let _ = tx.send((i, result));
             });
@@ -197,7 +233,34 @@ pub fn analyze_layered(
     result?;
     resolve_by_rereading(&mut replay, &plain_layers, &pool)
         .map_err(|(layer, e)| layer_error(&name, &plan, layer, e))?;
+    if let Some(cache) = &cache {
+        remember_hashes(cache, &keys, &replay, &plain_layers);
+    }
     finish(&name, plan, replay, facts, warnings, options)
+}
+
+/// Writes the hashes the targeted re-read found back into the cached indexes of the
+/// plain layers, so the next run need not re-read them.
+fn remember_hashes(
+    cache: &LayerCache,
+    keys: &[Option<CacheKey>],
+    replay: &Replay,
+    plain_layers: &[(usize, source::BlobLocation)],
+) {
+    let mut by_layer: HashMap<usize, Vec<(u64, u64)>> = HashMap::new();
+    for c in &replay.contents {
+        if let Some(hash) = c.hash {
+            by_layer
+                .entry(c.layer as usize)
+                .or_default()
+                .push((c.data_pos, hash));
+        }
+    }
+    for (layer, _) in plain_layers {
+        if let (Some(Some(key)), Some(hashes)) = (keys.get(*layer), by_layer.get(layer)) {
+            let _ = cache.add_hashes(key, hashes);
+        }
+    }
 }
 
 fn record_layer(

@@ -182,10 +182,11 @@ fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) ->
     let mut findings: HashMap<(Pattern, u32), (u64, u64)> = HashMap::new();
     let mut stored_wasted = 0;
     let mut files = Vec::new();
+    let mut path = Vec::new();
     for &id in ids {
         let c = &replay.contents[id as usize];
         let Some(h) = c.hidden else { continue };
-        let path = replay.tree.path_of(c.node);
+        replay.tree.path_into(c.node, &mut path);
         *by_reason.entry(h.reason).or_default() += c.bytes;
         let r = removals.entry(h.by_layer).or_default();
         r.0 += c.bytes;
@@ -199,7 +200,7 @@ fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) ->
         stored_wasted += c.stored;
         if options.files {
             files.push(FileRow {
-                path,
+                path: path.clone(),
                 bytes: c.bytes,
                 reason: h.reason,
                 by_layer: h.by_layer,
@@ -361,6 +362,19 @@ fn duplicates(replay: &Replay, max_groups: usize) -> Duplicates {
     }
     let mut out = Duplicates::default();
     let mut listed: Vec<DuplicateGroup> = Vec::new();
+    // Paths only for the groups that can make the list: those that save at least as
+    // much as the `max_groups`-th largest (ties are settled by paths below). Building
+    // every group's paths cost more than the rest of the report on a million entries.
+    let mut savings: Vec<u64> = groups
+        .iter()
+        .filter(|(_, ids)| ids.len() >= 2)
+        .map(|((bytes, _), ids)| bytes * (ids.len() as u64 - 1))
+        .collect();
+    savings.sort_unstable_by(|a, b| b.cmp(a));
+    let threshold = match max_groups {
+        0 => u64::MAX,
+        n => savings.get(n - 1).copied().unwrap_or(0),
+    };
     for ((bytes, _), ids) in groups {
         if ids.len() < 2 {
             continue;
@@ -368,6 +382,9 @@ fn duplicates(replay: &Replay, max_groups: usize) -> Duplicates {
         let extra = ids.len() as u64 - 1;
         out.bytes += bytes * extra;
         out.files += extra;
+        if max_groups == 0 || bytes * extra < threshold {
+            continue;
+        }
         let mut paths: Vec<Vec<u8>> = ids
             .iter()
             .map(|&id| replay.tree.path_of(replay.contents[id as usize].node))
@@ -390,13 +407,15 @@ fn duplicates(replay: &Replay, max_groups: usize) -> Duplicates {
 
 fn removable(replay: &Replay) -> Vec<Removable> {
     let mut by_kind: HashMap<PathKind, (u64, u64)> = HashMap::new();
+    let mut path = Vec::new();
     for c in &replay.contents {
         if !c.is_live() || c.bytes == 0 {
             continue;
         }
         // Only files still at the path they were added at can be live there; hard
         // links elsewhere are rare in caches and would not change the figure much.
-        if let Some(kind) = patterns::classify(&replay.tree.path_of(c.node)) {
+        replay.tree.path_into(c.node, &mut path);
+        if let Some(kind) = patterns::classify(&path) {
             if kind.is_cache() {
                 let e = by_kind.entry(kind).or_default();
                 e.0 += c.bytes;

@@ -170,20 +170,38 @@ impl Tree {
 
     /// The full path of a node, `/`-joined from the root.
     pub fn path_of(&self, id: NodeId) -> Vec<u8> {
-        let mut parts = Vec::new();
+        let mut out = Vec::new();
+        self.path_into(id, &mut out);
+        out
+    }
+
+    /// [`Tree::path_of`] into a buffer the caller reuses: the explanation builds a path
+    /// for every wasted and every live file, and two allocations each showed up as 15%
+    /// of the run on a million entries.
+    pub fn path_into(&self, id: NodeId, out: &mut Vec<u8>) {
+        out.clear();
+        let mut len = 0usize;
         let mut at = id;
         while at != ROOT && at != NONE {
-            parts.push(self.name(at));
-            at = self.nodes[at as usize].parent;
+            let n = &self.nodes[at as usize];
+            len += n.name_len as usize + usize::from(len > 0);
+            at = n.parent;
         }
-        let mut out = Vec::new();
-        for (i, p) in parts.iter().rev().enumerate() {
-            if i > 0 {
-                out.push(b'/');
+        out.resize(len, 0);
+        // Fill from the end, leaf first.
+        let mut end = len;
+        let mut at = id;
+        while at != ROOT && at != NONE {
+            let n = &self.nodes[at as usize];
+            let name = self.name(at);
+            out[end - name.len()..end].copy_from_slice(name);
+            end -= name.len();
+            if end > 0 {
+                end -= 1;
+                out[end] = b'/';
             }
-            out.extend_from_slice(p);
+            at = n.parent;
         }
-        out
     }
 
     pub fn heap_bytes(&self) -> usize {

@@ -34,6 +34,11 @@ impl BlobLocation {
 }
 
 const DEFAULT_BUFFER: usize = 256 * 1024;
+/// The first read after a seek out of the buffer. A header walk lands on one 512-byte
+/// header and seeks on; refilling 256 KiB there copies mostly file data it will skip
+/// (on a 1.4 GB Debian image, 550 MB copied to read 59k headers). Reads that keep
+/// going sequentially double the chunk back up to [`DEFAULT_BUFFER`].
+const SEEK_CHUNK: usize = 8 * 1024;
 
 /// A `Read + Seek` view of `len` bytes of a file starting at `start`.
 ///
@@ -50,6 +55,8 @@ pub struct BlobReader {
     buf_len: usize,
     /// Bytes fetched from the file so far: the progress figure for plain layers.
     fetched: u64,
+    /// How much the next refill reads: small after a seek, growing while sequential.
+    chunk: usize,
 }
 
 impl BlobReader {
@@ -63,6 +70,7 @@ impl BlobReader {
             buf_pos: 0,
             buf_len: 0,
             fetched: 0,
+            chunk: SEEK_CHUNK,
         }
     }
 
@@ -72,6 +80,15 @@ impl BlobReader {
 
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Offset of the blob in its file, and the file: for mapping it.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    pub fn file(&self) -> &File {
+        &self.file
     }
 
     pub fn position(&self) -> u64 {
@@ -101,7 +118,13 @@ impl BlobReader {
         if self.buf.is_empty() {
             self.buf = vec![0; DEFAULT_BUFFER.min(self.len.max(512) as usize)];
         }
-        let want = (self.len - self.pos).min(self.buf.len() as u64) as usize;
+        let sequential = self.buf_len > 0 && self.pos == self.buf_pos + self.buf_len as u64;
+        self.chunk = if sequential {
+            (self.chunk * 2).min(self.buf.len())
+        } else {
+            SEEK_CHUNK.min(self.buf.len())
+        };
+        let want = (self.len - self.pos).min(self.chunk as u64) as usize;
         let mut got = 0;
         while got < want {
             match self

@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# The benchmark of issue 7: layerwaste against dive, diving and the floors (a bare tar
+# header walk and a bare parallel inflate), in alternation, on real and synthetic images.
+#
+# Usage: scripts/bench.sh [CASE...]     CASE: big whiteouts gzip zstd scaling cache
+#                                      (default: all of them)
+# Env:   RUNS=5           rounds; every tool of a case runs once per round, in turn
+#        IMAGES=DIR       real images (default /work/bench-images; built with
+#                         scripts/build-bench-images.sh when missing, which needs root)
+#        OUT=DIR          results, synthetic images, logs (default target/bench)
+#        SCALING="100000 300000 1000000"   synthetic entry counts
+#        NO_DIVE=1 / NO_DIVING=1           leave a competitor out
+#
+# Prints medians (wall seconds, peak RSS from GNU time) and the ratios of issue 7's
+# target table; writes OUT/results.tsv, OUT/summary.md and OUT/scaling.svg (copied to
+# docs/performance-scaling.svg). The machine is shared and noisy: compare ratios from one
+# run, not seconds across runs.
+set -euo pipefail
+
+repo=$(git -C "$(dirname "$(realpath "$0")")" rev-parse --show-toplevel)
+cd "$repo"
+runs=${RUNS:-5}
+images=${IMAGES:-/work/bench-images}
+out=$(realpath -m "${OUT:-target/bench}")
+scaling=${SCALING:-100000 300000 1000000}
+cases=("$@")
+[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache)
+mkdir -p "$out/logs"
+results=$out/results.tsv
+: >"$results"
+
+want() { local c; for c in "${cases[@]}"; do [ "$c" = "$1" ] && return 0; done; return 1; }
+have() { command -v "$1" >/dev/null 2>&1; }
+gnu_time=/usr/bin/time
+[ -x "$gnu_time" ] || { echo "bench: needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
+
+echo "== building (release)" >&2
+cargo build --release --quiet --bin layerwaste \
+  --example floor_walk --example floor_inflate --example gen_synthetic
+bin=$repo/target/release
+lw=$bin/layerwaste
+
+# --- images -----------------------------------------------------------------------------
+if { want big || want whiteouts || want gzip || want zstd || want cache; } &&
+   [ ! -f "$images/big/docker-archive.tar" ]; then
+  echo "== building the real images into $images" >&2
+  scripts/build-bench-images.sh "$images"
+fi
+if want scaling; then
+  for n in $scaling; do
+    f=$out/synthetic-$n.tar
+    [ -f "$f" ] || { echo "== generating $f" >&2; "$bin/examples/gen_synthetic" "$f" "$n"; }
+  done
+fi
+if want cache; then
+  # The big image with only its top layer changed: one file added to the last layer,
+  # its diff ID, the config and the manifest updated; the other layers are the same bytes.
+  retop=$out/big-top-changed.tar
+  if [ ! -f "$retop" ] || [ "$retop" -ot "$images/big/docker-archive.tar" ]; then
+    echo "== writing $retop" >&2
+    python3 - "$images/big/docker-archive.tar" "$retop" <<'PY'
+import hashlib, io, json, sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as t:
+    members = t.getmembers()
+    manifest = json.load(t.extractfile("manifest.json"))
+    m = manifest[0]
+    old_config = m["Config"]
+    config = json.load(t.extractfile(old_config))
+    top = m["Layers"][-1]
+    old = t.extractfile(top).read()
+    # Rewrite the top layer with one more file.
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(old)) as lt, tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as nt:
+        for e in lt.getmembers():
+            nt.addfile(e, lt.extractfile(e) if e.isfile() else None)
+        data = b"changed top layer\n"
+        info = tarfile.TarInfo("etc/bench-top-changed")
+        info.size, info.mtime = len(data), 0
+        nt.addfile(info, io.BytesIO(data))
+    new = buf.getvalue()
+    diff = "sha256:" + hashlib.sha256(new).hexdigest()
+    config["rootfs"]["diff_ids"][-1] = diff
+    cfg = json.dumps(config).encode()
+    cfg_name = hashlib.sha256(cfg).hexdigest() + ".json"
+    new_top = diff.split(":")[1] + "/layer.tar"
+    m["Config"], m["Layers"][-1] = cfg_name, new_top
+    man = json.dumps(manifest).encode()
+    def add(out, name, data):
+        info = tarfile.TarInfo(name); info.size, info.mtime = len(data), 0
+        out.addfile(info, io.BytesIO(data))
+    with tarfile.open(dst, "w") as o:
+        for e in members:
+            if e.name in ("manifest.json", top, old_config):
+                continue
+            o.addfile(e, t.extractfile(e) if e.isfile() else None)
+        add(o, new_top, new)
+        add(o, cfg_name, cfg)
+        add(o, "manifest.json", man)
+PY
+  fi
+fi
+
+# --- measuring ----------------------------------------------------------------------------
+# run CASE TOOL CMD...: one timed run, appended to results.tsv (wall s, peak RSS KB).
+run() {
+  local case=$1 tool=$2; shift 2
+  local tf=$out/logs/time.$$ log=$out/logs/$case-$tool.log
+  set +e
+  "$gnu_time" -f '%e %M %U %S' -o "$tf" "$@" >"$log" 2>&1
+  local rc=$?
+  set -e
+  read -r wall rss user sys < <(tail -n 1 "$tf")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$case" "$tool" "$wall" "$rss" "$user" "$sys" "$rc" >>"$results"
+  printf '  %-10s %-16s %7ss %8s KB  rc=%s\n' "$case" "$tool" "$wall" "$rss" "$rc" >&2
+}
+
+# round CASE IMAGE TOOLS...: RUNS rounds, each tool once per round, in turn.
+round() {
+  local case=$1 image=$2; shift 2
+  local r tool
+  for r in $(seq "$runs"); do
+    for tool in "$@"; do
+      case $tool in
+        layerwaste) run "$case" "$tool" "$lw" analyze "$image" --format json --quiet ;;
+        floor_walk) run "$case" "$tool" "$bin/examples/floor_walk" "$image" ;;
+        floor_inflate) run "$case" "$tool" "$bin/examples/floor_inflate" "$image" ;;
+        diving) run "$case" "$tool" env CI=true diving "file://$image" -o "$out/logs/diving-$case.json" ;;
+        dive) run "$case" "$tool" env CI=true dive --source docker-archive "$image" ;;
+        layerwaste-nocache) run "$case" "$tool" "$lw" analyze "$image" --format json --quiet ;;
+        layerwaste-cache)
+          rm -rf "$out/cache-run" && cp -r "$out/cache-primed" "$out/cache-run"
+          run "$case" "$tool" "$lw" analyze "$image" --format json --quiet --cache "$out/cache-run" ;;
+      esac
+    done
+  done
+}
+
+competitors() {
+  local list=()
+  [ -z "${NO_DIVING:-}" ] && have diving && list+=(diving)
+  [ -z "${NO_DIVE:-}" ] && have dive && [ "${1:-}" = docker ] && list+=(dive)
+  echo "${list[@]}"
+}
+
+# Exact figures first: a fast wrong answer is no answer.
+check() {
+  local image=$1 expected=$2
+  "$lw" analyze "$image" --format json --quiet >"$out/logs/check.json"
+  python3 - "$out/logs/check.json" "$expected" <<'PY'
+import json, sys
+got, exp = json.load(open(sys.argv[1]))["summary"], json.load(open(sys.argv[2]))
+g = (got["total_bytes"], got["final_bytes"], got["wasted_bytes"])
+e = (exp["total"], exp["final"], exp["wasted"])
+print(f"  figures {'OK' if g == e else 'MISMATCH'}: {g} (expected {e})", file=sys.stderr)
+sys.exit(0 if g == e else 1)
+PY
+}
+
+if want big; then
+  echo "== big: uncompressed docker-archive" >&2
+  check "$images/big/docker-archive.tar" "$images/big/expected.json"
+  # shellcheck disable=SC2046
+  round big "$images/big/docker-archive.tar" layerwaste floor_walk $(competitors docker)
+fi
+if want whiteouts; then
+  echo "== whiteouts: docker-archive" >&2
+  check "$images/whiteouts/docker-archive.tar" "$images/whiteouts/expected.json"
+  # shellcheck disable=SC2046
+  round whiteouts "$images/whiteouts/docker-archive.tar" layerwaste floor_walk $(competitors docker)
+fi
+if want gzip; then
+  echo "== gzip: OCI layout" >&2
+  check "$images/big/oci" "$images/big/expected.json"
+  # shellcheck disable=SC2046
+  round gzip "$images/big/oci" layerwaste floor_inflate $(competitors)
+fi
+if want zstd; then
+  echo "== zstd: OCI layout" >&2
+  check "$images/big/oci-zstd" "$images/big/expected.json"
+  round zstd "$images/big/oci-zstd" layerwaste floor_inflate
+fi
+if want scaling; then
+  echo "== scaling: synthetic docker-archives" >&2
+  for n in $scaling; do
+    # shellcheck disable=SC2046
+    round "synthetic-$n" "$out/synthetic-$n.tar" layerwaste floor_walk $(competitors)
+  done
+fi
+if want cache; then
+  echo "== cache: big with only its top layer changed" >&2
+  rm -rf "$out/cache-primed"
+  "$lw" analyze "$images/big/docker-archive.tar" --format json --quiet --cache "$out/cache-primed" >/dev/null
+  "$lw" analyze "$retop" --format json --quiet >"$out/logs/retop-nocache.json"
+  rm -rf "$out/cache-run" && cp -r "$out/cache-primed" "$out/cache-run"
+  "$lw" analyze "$retop" --format json --quiet --cache "$out/cache-run" >"$out/logs/retop-cache.json"
+  python3 - "$out/logs/retop-nocache.json" "$out/logs/retop-cache.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+same = all(a[k] == b[k] for k in ("summary", "steps", "layers", "duplicates", "removable"))
+print(f"  cached report {'identical' if same else 'DIFFERS'}", file=sys.stderr)
+sys.exit(0 if same else 1)
+PY
+  round cache "$retop" layerwaste-nocache layerwaste-cache
+fi
+
+# --- summary ------------------------------------------------------------------------------
+python3 - "$results" "$out" "$repo/docs/performance-scaling.svg" <<'PY'
+import statistics, sys, collections
+results, out, svg_path = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = collections.defaultdict(list)
+for line in open(results):
+    case, tool, wall, rss, user, sys_, rc = line.rstrip("\n").split("\t")
+    # rc 1 is dive's and diving's "CI rules failed"; 2 and up is a failed run.
+    if int(rc) < 2:
+        rows[(case, tool)].append((float(wall), int(rss), float(user) + float(sys_), int(rc)))
+
+def med(case, tool, i=0):
+    v = [r[i] for r in rows.get((case, tool), [])]
+    return statistics.median(v) if v else None
+
+lines = ["| case | tool | runs | median wall (s) | median CPU (s) | peak RSS (MB) |",
+         "| --- | --- | ---: | ---: | ---: | ---: |"]
+for (case, tool), v in rows.items():
+    lines.append(f"| {case} | {tool} | {len(v)} | {med(case, tool):.3f} | {med(case, tool, 2):.3f} | {max(r[1] for r in v) / 1024:.1f} |")
+
+def ratio(a, b):
+    return f"{a / b:.2f}×" if a and b else "n/a"
+
+t = []
+lw = lambda c: med(c, "layerwaste")
+if lw("big"):
+    t.append(("large uncompressed docker-archive: diving ÷ layerwaste (≥ 4)", ratio(med("big", "diving"), lw("big"))))
+    t.append(("large uncompressed docker-archive: dive ÷ layerwaste (≥ 40)", ratio(med("big", "dive"), lw("big"))))
+    t.append(("large uncompressed docker-archive: layerwaste ÷ bare walk (≤ 4)", ratio(lw("big"), med("big", "floor_walk"))))
+if lw("whiteouts"):
+    t.append(("whiteout-heavy docker-archive: diving ÷ layerwaste (≥ 2)", ratio(med("whiteouts", "diving"), lw("whiteouts"))))
+    t.append(("whiteout-heavy docker-archive: dive ÷ layerwaste (≥ 200)", ratio(med("whiteouts", "dive"), lw("whiteouts"))))
+if lw("gzip"):
+    t.append(("large gzip OCI layout: layerwaste ÷ bare inflate (≤ 1.15)", ratio(lw("gzip"), med("gzip", "floor_inflate"))))
+    t.append(("large gzip OCI layout: diving ÷ bare inflate (issue: 1.47)", ratio(med("gzip", "diving"), med("gzip", "floor_inflate"))))
+if lw("zstd"):
+    t.append(("large zstd OCI layout: layerwaste ÷ bare zstd decode (≤ 1.15)", ratio(lw("zstd"), med("zstd", "floor_inflate"))))
+if rows.get(("big", "layerwaste")):
+    ours = max(r[1] for r in rows[("big", "layerwaste")])
+    others = [max(r[1] for r in rows[("big", t_)]) for t_ in ("dive", "diving") if rows.get(("big", t_))]
+    if others:
+        t.append(("peak RSS on big: layerwaste ÷ leaner of dive/diving (≤ 30%)", f"{100 * ours / min(others):.0f}%"))
+scal = sorted((int(c.split("-")[1]), c) for (c, tool) in rows if c.startswith("synthetic-") and tool == "layerwaste")
+if scal:
+    pts = [(n, lw(c), max(r[1] for r in rows[(c, "layerwaste")]) / 1024) for n, c in scal]
+    for n, s, m in pts:
+        t.append((f"synthetic {n:,} entries: wall s / peak RSS MB (1M: < 250 MB)", f"{s:.3f} s / {m:.0f} MB"))
+    if len(pts) >= 2:
+        (n0, s0, m0), (n1, s1, m1) = pts[0], pts[-1]
+        t.append((f"growth {n0:,} → {n1:,} entries ({n1 / n0:.0f}× entries): time, RSS", f"{s1 / s0:.1f}×, {m1 / m0:.1f}×"))
+if med("cache", "layerwaste-cache"):
+    t.append(("cache, big with only the top layer changed: speed-up", ratio(med("cache", "layerwaste-nocache"), med("cache", "layerwaste-cache"))))
+
+lines += ["", "| target | measured |", "| --- | ---: |"] + [f"| {a} | {b} |" for a, b in t]
+text = "\n".join(lines) + "\n"
+open(f"{out}/summary.md", "w").write(text)
+print(text)
+
+if scal:
+    # A hand-written SVG: time and peak RSS against entries, each with its own axis.
+    pts = [(n, lw(c), max(r[1] for r in rows[(c, "layerwaste")]) / 1024) for n, c in scal]
+    walk = [(n, med(c, "floor_walk")) for n, c in scal if med(c, "floor_walk")]
+    W, H, L, R, T, B = 640, 400, 70, 70, 40, 60
+    xmax = max(n for n, *_ in pts) * 1.05
+    tmax = max([s for _, s, _ in pts] + [s for _, s in walk]) * 1.15
+    mmax = max(m for *_, m in pts) * 1.15
+    X = lambda n: L + (W - L - R) * n / xmax
+    Yt = lambda s: H - B - (H - T - B) * s / tmax
+    Ym = lambda m: H - B - (H - T - B) * m / mmax
+    s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+         f'<rect width="{W}" height="{H}" fill="white"/>',
+         f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">layerwaste on synthetic docker-archives (median of runs)</text>',
+         f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>',
+         f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="#1f77b4"/>',
+         f'<line x1="{W-R}" y1="{T}" x2="{W-R}" y2="{H-B}" stroke="#d62728"/>',
+         f'<text x="{W/2}" y="{H-15}" text-anchor="middle">tar entries</text>',
+         f'<text x="15" y="{H/2}" transform="rotate(-90 15 {H/2})" text-anchor="middle" fill="#1f77b4">wall time (s)</text>',
+         f'<text x="{W-15}" y="{H/2}" transform="rotate(90 {W-15} {H/2})" text-anchor="middle" fill="#d62728">peak RSS (MB)</text>']
+    for i in range(6):
+        n = xmax / 1.05 * i / 5
+        s.append(f'<text x="{X(n)}" y="{H-B+18}" text-anchor="middle">{n/1e3:.0f}k</text>')
+        s.append(f'<text x="{L-6}" y="{Yt(tmax*i/5)+4}" text-anchor="end" fill="#1f77b4">{tmax*i/5:.2f}</text>')
+        s.append(f'<text x="{W-R+6}" y="{Ym(mmax*i/5)+4}" fill="#d62728">{mmax*i/5:.0f}</text>')
+    def series(p, color, dash=""):
+        d = " ".join(f"{X(n):.1f},{y:.1f}" for n, y in p)
+        s.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2" {dash}/>')
+        s.extend(f'<circle cx="{X(n):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>' for n, y in p)
+    series([(n, Yt(t_)) for n, t_, _ in pts], "#1f77b4")
+    series([(n, Ym(m)) for n, _, m in pts], "#d62728")
+    if walk:
+        series([(n, Yt(t_)) for n, t_ in walk], "#7f7f7f", 'stroke-dasharray="5,4"')
+    # The straight line through the origin and the largest point: linear growth.
+    n1, t1, m1 = pts[-1]
+    s.append(f'<line x1="{X(0)}" y1="{Yt(0)}" x2="{X(n1)}" y2="{Yt(t1)}" stroke="#1f77b4" stroke-opacity="0.3"/>')
+    s.append(f'<line x1="{X(0)}" y1="{Ym(0)}" x2="{X(n1)}" y2="{Ym(m1)}" stroke="#d62728" stroke-opacity="0.3"/>')
+    s.append(f'<text x="{L+10}" y="{T+14}" fill="#1f77b4">— layerwaste time</text>')
+    s.append(f'<text x="{L+10}" y="{T+30}" fill="#d62728">— layerwaste peak RSS</text>')
+    s.append(f'<text x="{L+10}" y="{T+46}" fill="#7f7f7f">- - bare walk time</text>')
+    s.append('</svg>')
+    svg = "\n".join(s) + "\n"
+    open(f"{out}/scaling.svg", "w").write(svg)
+    open(svg_path, "w").write(svg)
+PY
