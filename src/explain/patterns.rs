@@ -62,8 +62,11 @@ impl PathKind {
     }
 }
 
+/// Whether `seq` starts at a component boundary somewhere in `path`. Runs once per
+/// path per pattern, so it allocates nothing.
 fn has_component_seq(path: &str, seq: &str) -> bool {
-    path.starts_with(seq) || path.contains(&format!("/{seq}"))
+    path.match_indices(seq)
+        .any(|(i, _)| i == 0 || path.as_bytes()[i - 1] == b'/')
 }
 
 /// Classifies a normalised image path (no leading `/`).
