@@ -223,6 +223,7 @@ pub fn analyze_layered(
                         plain_layers.push((next, location.clone()));
                     }
                 }
+                check_room(&replay, &index, &name)?;
                 replay.apply(&index);
                 next += 1;
             }
@@ -261,6 +262,19 @@ fn remember_hashes(
             let _ = cache.add_hashes(key, hashes);
         }
     }
+}
+
+/// Stops an image too large for the replay's 32-bit ids with an error, never a wrap.
+fn check_room(replay: &Replay, index: &LayerIndex, source_name: &str) -> Result<()> {
+    if replay.has_room_for(index) {
+        return Ok(());
+    }
+    Err(Error::Limit {
+        source_name: source_name.to_string(),
+        what: format!("layer {}'s paths, with those before it,", replay.layers),
+        limit: u64::from(u32::MAX),
+        hint: "distinct paths and contents are counted in 32 bits",
+    })
 }
 
 fn record_layer(

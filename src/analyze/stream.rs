@@ -13,7 +13,11 @@ use crate::report::Report;
 use crate::sanitize::escape_bytes;
 use crate::source::{self, MemoryBlobs, StreamInput};
 use crate::tarball::{Kind, Streaming, TarReader};
-use crate::walk::{self, decode::GzipMembers, Compression, LayerIndex, WalkError};
+use crate::walk::{
+    self,
+    decode::{GzipMembers, Labelled},
+    Compression, LayerIndex, WalkError,
+};
 
 /// Reads the current member's data through the outer tar reader.
 struct MemberData<'a, R: crate::tarball::Skip>(&'a mut TarReader<R>);
@@ -229,13 +233,16 @@ pub(super) fn analyze_stream(
         });
     }
     let outer: Box<dyn Read> = match Compression::sniff(head) {
-        Ok(Compression::Gzip) => Box::new(GzipMembers::new(buffered)),
-        Ok(Compression::Zstd) => Box::new(
+        // Labelled: a truncated or corrupt outer archive says which decoder failed and
+        // how, instead of a bare "incomplete deflate stream".
+        Ok(Compression::Gzip) => Box::new(Labelled::new(GzipMembers::new(buffered), "gzip")),
+        Ok(Compression::Zstd) => Box::new(Labelled::new(
             zstd::stream::read::Decoder::with_buffer(buffered).map_err(|e| Error::Archive {
                 source_name: name.clone(),
                 why: format!("zstd: {e}"),
             })?,
-        ),
+            "zstd",
+        )),
         Ok(Compression::None) => Box::new(buffered),
         Err(why) => {
             return Err(Error::NotAnImage {
@@ -309,6 +316,7 @@ pub(super) fn analyze_stream(
             }
         };
         record_layer(&plan, i, index, &mut facts, &mut warnings);
+        super::check_room(&replay, index, &name)?;
         replay.apply(index);
     }
     // Every content was hashed as it streamed, so no comparison is left open.

@@ -118,6 +118,23 @@ impl Replay {
         }
     }
 
+    /// Whether the next layer fits the replay's 32-bit node, name and content ids. A
+    /// layer can add at most one node per path component and one content per entry, and
+    /// its name bytes bound both; the pipeline checks this before [`Replay::apply`] so
+    /// an absurd image stops with an error instead of wrapping an id.
+    pub fn has_room_for(&self, index: &LayerIndex) -> bool {
+        let limit = u32::MAX as usize - 1;
+        let names = index.names_len();
+        let entries = index.entries.len();
+        self.tree
+            .len()
+            .saturating_add(names)
+            .saturating_add(entries)
+            < limit
+            && self.tree.names_len().saturating_add(names) < limit
+            && self.contents.len().saturating_add(entries) < limit
+    }
+
     /// Applies the next layer: its whiteouts first (they hide only what lower layers
     /// put there, wherever they stand in the tar), then its other entries in tar order.
     pub fn apply(&mut self, index: &LayerIndex) {

@@ -204,6 +204,11 @@ impl Tree {
         }
     }
 
+    /// Bytes of distinct names stored.
+    pub fn names_len(&self) -> usize {
+        self.names.len()
+    }
+
     pub fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
             + self.names.capacity()

@@ -78,6 +78,11 @@ impl LayerIndex {
         &self.names[span.off as usize..(span.off + span.len) as usize]
     }
 
+    /// Bytes in the name arena.
+    pub fn names_len(&self) -> usize {
+        self.names.len()
+    }
+
     /// The name arena that the entries' spans point into (for the layer cache).
     pub(crate) fn names(&self) -> &[u8] {
         &self.names

@@ -1298,6 +1298,6 @@ fn compressed_outer_archive_broken_and_whole() {
     let f = file_with(&whole[..whole.len() / 2]);
     assert_eq!(
         error(&f.path, &[]),
-        "IMG: broken outer archive: reading the header at byte 4608: incomplete deflate stream"
+        "IMG: broken outer archive: reading the header at byte 4608: the gzip data ends early (truncated?): incomplete deflate stream"
     );
 }
