@@ -92,6 +92,8 @@ pub struct Removal {
 pub struct PathRow {
     pub path: Vec<u8>,
     pub is_dir: bool,
+    /// The rest of the directory `path`: what its rows for larger children leave.
+    pub other: bool,
     pub bytes: u64,
     pub files: u64,
     /// Hiding layers, most bytes first.
@@ -251,11 +253,32 @@ struct Agg {
     own_files: u64,
     removers: HashMap<u32, u64>,
     reasons: HashMap<Reason, u64>,
+    own_removers: HashMap<u32, u64>,
+    own_reasons: HashMap<Reason, u64>,
+}
+
+/// A row of the roll-up: a whole subtree, a node's own bytes (a file that also has
+/// wasted bytes below it), or what is left of a directory once its largest children
+/// have rows of their own.
+enum Row {
+    Whole(NodeId),
+    Own(NodeId),
+    Rest(NodeId, Vec<NodeId>),
+}
+
+impl Row {
+    fn node(&self) -> NodeId {
+        match self {
+            Row::Whole(n) | Row::Own(n) | Row::Rest(n, _) => *n,
+        }
+    }
 }
 
 /// Rolls wasted files up by directory into at most `top` rows: start from the root and
 /// keep expanding the largest row into its children while the rows still fit, skipping
-/// through directories whose waste is all in one child. The result names the deepest
+/// through directories whose waste is all in one child. When a directory has more
+/// children than rows left, its largest children get rows and the rest of it one more,
+/// as long as the named children hold most of its bytes. The result names the deepest
 /// directories that explain the bytes, like `usr/lib/gcc/x86_64-linux-gnu/12/`.
 fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
     if ids.is_empty() || top == 0 {
@@ -277,6 +300,8 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
             if own {
                 a.own_bytes += c.bytes;
                 a.own_files += 1;
+                *a.own_removers.entry(h.by_layer).or_default() += c.bytes;
+                *a.own_reasons.entry(h.reason).or_default() += c.bytes;
                 own = false;
             }
             *a.removers.entry(h.by_layer).or_default() += c.bytes;
@@ -298,48 +323,88 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
         }
         n
     };
-    // (node, whole subtree or only its own bytes)
-    let mut rows: Vec<(NodeId, bool)> = vec![(collapse(ROOT), true)];
+    let mut rows: Vec<Row> = vec![Row::Whole(collapse(ROOT))];
     loop {
         let mut candidates: Vec<usize> = (0..rows.len())
-            .filter(|&i| rows[i].1 && !kids(rows[i].0).is_empty())
+            .filter(|&i| matches!(rows[i], Row::Whole(n) if !kids(n).is_empty()))
             .collect();
-        candidates.sort_by(|&a, &b| agg[&rows[b].0].bytes.cmp(&agg[&rows[a].0].bytes));
-        let fits = candidates.into_iter().find(|&i| {
-            let n = rows[i].0;
-            let extra = usize::from(agg[&n].own_files > 0);
-            rows.len() - 1 + kids(n).len() + extra <= top
-        });
-        let Some(i) = fits else { break };
-        let (n, _) = rows.swap_remove(i);
-        if agg[&n].own_files > 0 {
-            rows.push((n, false));
+        candidates.sort_by(|&a, &b| agg[&rows[b].node()].bytes.cmp(&agg[&rows[a].node()].bytes));
+        // The largest row that can open up does: wholly if its children fit, else
+        // partly (its largest children get rows, the rest of it one more) when the named
+        // children hold most of its bytes.
+        let free = top - (rows.len() - 1);
+        let mut opened = false;
+        for i in candidates {
+            let n = rows[i].node();
+            let own = usize::from(agg[&n].own_files > 0);
+            if kids(n).len() + own <= free {
+                rows.swap_remove(i);
+                if own > 0 {
+                    rows.push(Row::Own(n));
+                }
+                rows.extend(kids(n).iter().map(|&k| Row::Whole(collapse(k))));
+                opened = true;
+                break;
+            }
+            if free < 2 {
+                continue;
+            }
+            let mut by_size: Vec<NodeId> = kids(n).to_vec();
+            by_size.sort_by(|a, b| agg[b].bytes.cmp(&agg[a].bytes).then(a.cmp(b)));
+            by_size.truncate(free - 1);
+            let named: u64 = by_size.iter().map(|k| agg[k].bytes).sum();
+            if named * 2 >= agg[&n].bytes {
+                rows.swap_remove(i);
+                rows.extend(by_size.iter().map(|&k| Row::Whole(collapse(k))));
+                rows.push(Row::Rest(n, by_size));
+                opened = true;
+                break;
+            }
         }
-        rows.extend(kids(n).iter().map(|&k| (collapse(k), true)));
+        if !opened {
+            break;
+        }
     }
     let mut out: Vec<PathRow> = rows
         .into_iter()
-        .map(|(n, whole)| {
+        .map(|row| {
+            let n = row.node();
             let a = &agg[&n];
-            let is_dir = whole && !kids(n).is_empty();
-            let (bytes, files) = if whole {
-                (a.bytes, a.files)
-            } else {
-                (a.own_bytes, a.own_files)
+            let (bytes, files, removers, reasons) = match &row {
+                Row::Whole(_) => (a.bytes, a.files, a.removers.clone(), a.reasons.clone()),
+                Row::Own(_) => (
+                    a.own_bytes,
+                    a.own_files,
+                    a.own_removers.clone(),
+                    a.own_reasons.clone(),
+                ),
+                Row::Rest(_, named) => {
+                    let (mut bytes, mut files) = (a.bytes, a.files);
+                    let (mut removers, mut reasons) = (a.removers.clone(), a.reasons.clone());
+                    for k in named {
+                        let b = &agg[k];
+                        bytes -= b.bytes;
+                        files -= b.files;
+                        for (l, v) in &b.removers {
+                            *removers.entry(*l).or_default() -= v;
+                        }
+                        for (r, v) in &b.reasons {
+                            *reasons.entry(*r).or_default() -= v;
+                        }
+                    }
+                    removers.retain(|_, v| *v > 0);
+                    reasons.retain(|_, v| *v > 0);
+                    (bytes, files, removers, reasons)
+                }
             };
             PathRow {
                 path: tree.path_of(n),
-                is_dir,
+                is_dir: !matches!(row, Row::Own(_)) && !kids(n).is_empty(),
+                other: matches!(row, Row::Rest(..)),
                 bytes,
                 files,
-                removed_by: sorted_desc(a.removers.clone())
-                    .into_iter()
-                    .map(|(l, _)| l)
-                    .collect(),
-                reasons: sorted_desc(a.reasons.clone())
-                    .into_iter()
-                    .map(|(r, _)| r)
-                    .collect(),
+                removed_by: sorted_desc(removers).into_iter().map(|(l, _)| l).collect(),
+                reasons: sorted_desc(reasons).into_iter().map(|(r, _)| r).collect(),
             }
         })
         .collect();

@@ -176,3 +176,45 @@ fn files_list_every_wasted_file_on_request() {
         .collect();
     assert_eq!(f, vec![(b"b".to_vec(), 2), (b"a".to_vec(), 1)]);
 }
+
+#[test]
+fn a_directory_with_too_many_children_names_its_largest_and_keeps_the_rest() {
+    // usr/ holds 8 wasted directories; with 4 rows, the 3 largest get rows and the
+    // other 5 stay together as the rest of usr/.
+    let names: Vec<String> = (0..8).map(|i| format!("usr/d{i}/f")).collect();
+    let sizes = [5000, 3000, 2000, 10, 10, 10, 10, 10];
+    let mut entries: Vec<(&str, Spec<'static>)> = vec![];
+    for (n, size) in names.iter().zip(sizes) {
+        entries.push((n.as_str(), file(size, size)));
+    }
+    let add = layer(&entries);
+    let del = layer(&[(".wh.usr", Spec::Whiteout)]);
+    let e = run(
+        &[add, del],
+        ExplainOptions {
+            top: 4,
+            ..Default::default()
+        },
+    );
+    let rows: Vec<(String, bool, u64, u64)> = e.layers[0]
+        .top_paths
+        .iter()
+        .map(|p| {
+            (
+                String::from_utf8(p.path.clone()).unwrap(),
+                p.other,
+                p.bytes,
+                p.files,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("usr/d0/f".into(), false, 5000, 1),
+            ("usr/d1/f".into(), false, 3000, 1),
+            ("usr/d2/f".into(), false, 2000, 1),
+            ("usr".into(), true, 50, 5),
+        ]
+    );
+}

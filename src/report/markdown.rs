@@ -284,7 +284,11 @@ fn paths_section(report: &Report) -> Option<(String, String)> {
             let _ = writeln!(
                 body,
                 "| {} | {} | {} | {} by step {} |",
-                code(&escape(&p.path), true),
+                if p.other {
+                    format!("{} (the rest)", code(&escape(&p.path), true))
+                } else {
+                    code(&escape(&p.path), true)
+                },
                 human(p.bytes),
                 p.files,
                 reasons.join(", "),

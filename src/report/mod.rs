@@ -152,6 +152,9 @@ pub struct FindingReport {
 pub struct PathReport {
     /// Directories end with `/`.
     pub path: String,
+    /// This row is the rest of the directory `path`: the bytes its other rows leave.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub other: bool,
     pub bytes: u64,
     pub files: u64,
     pub removed_by: Vec<usize>,
@@ -327,6 +330,7 @@ impl Report {
                                         }
                                         path
                                     },
+                                    other: p.other,
                                     bytes: p.bytes,
                                     files: p.files,
                                     removed_by: p.removed_by.iter().map(|&l| step_of(l)).collect(),

@@ -60,8 +60,12 @@ impl Table {
         } else {
             let mut by = step.removed_by.clone();
             by.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.step.cmp(&b.step)));
-            let names: Vec<String> = by.iter().map(|r| r.step.to_string()).collect();
-            format!("step {}", names.join(","))
+            // The two that hid most; the column stays narrow.
+            let names: Vec<String> = by.iter().take(2).map(|r| r.step.to_string()).collect();
+            match by.len() {
+                n if n > 2 => format!("step {} +{}", names.join(","), n - 2),
+                _ => format!("step {}", names.join(",")),
+            }
         };
         let (size, wasted) = if step.layer.is_none() {
             ("-".to_string(), "-".to_string())
@@ -174,7 +178,11 @@ impl Table {
                         let reasons: Vec<&str> = p.reasons.iter().map(|r| r.as_str()).collect();
                         let by: Vec<String> = p.removed_by.iter().map(|s| s.to_string()).collect();
                         (
-                            escape(&p.path),
+                            if p.other {
+                                format!("{} (the rest)", escape(&p.path))
+                            } else {
+                                escape(&p.path)
+                            },
                             p.bytes,
                             p.files,
                             format!("{} by step {}", reasons.join(", "), by.join(",")),

@@ -97,6 +97,7 @@ impl ReportBuilder {
                 *by_reason.entry(reason).or_default() += bytes;
                 top_paths.push(PathReport {
                     path: path.to_string(),
+                    other: false,
                     bytes,
                     files,
                     removed_by: vec![w.by_step],
