@@ -540,21 +540,10 @@ fn toml_strings(value: &toml::Value) -> Result<Vec<String>, String> {
         .collect()
 }
 
-/// The options the flags gave; `None` (or an empty `ignore`) means the flag was not
-/// given. The binary fills this from clap.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GateFlags {
-    pub max_wasted: Option<u64>,
-    pub max_wasted_percent: Option<f64>,
-    pub min_efficiency: Option<f64>,
-    pub max_step_wasted: Option<u64>,
-    pub ignore: Vec<String>,
-    pub base_layers: Option<usize>,
-    pub base: Option<String>,
-    pub fail_on_increase: Option<u64>,
-    pub format: Option<String>,
-    pub top: Option<usize>,
-}
+/// The options the flags gave, in the same shape as the resolved [`Gate`]: there,
+/// `None` (or an empty `ignore`) means the flag was not given. The binary fills this
+/// from clap.
+pub type GateFlags = Gate;
 
 /// The resolved settings. `None` means no such gate (thresholds), no base (`base`,
 /// `base_layers`), or the binary's own default (`format`, `top`).
