@@ -81,6 +81,18 @@ pub struct StepChange {
     pub new_bytes: u64,
 }
 
+impl StepChange {
+    /// The waste a reader should see for this step: the old one for a removed step,
+    /// the new one otherwise.
+    pub fn shown_wasted(&self) -> u64 {
+        if self.status == Status::Removed {
+            self.old_wasted_bytes
+        } else {
+            self.new_wasted_bytes
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct IncreaseGate {
     /// The wasted delta allowed, in bytes (inclusive).
@@ -275,11 +287,7 @@ pub fn render_table(
             status,
             step(s.old_step),
             step(s.new_step),
-            human(if s.status == Status::Removed {
-                s.old_wasted_bytes
-            } else {
-                s.new_wasted_bytes
-            }),
+            human(s.shown_wasted()),
             signed_human(s.wasted_delta)
         );
         let room = width.saturating_sub(fixed.chars().count()).max(20);
@@ -392,11 +400,7 @@ pub fn render_markdown(d: &DiffReport, out: &mut dyn Write) -> std::io::Result<(
             s.status.name(),
             step(s.old_step),
             step(s.new_step),
-            human(if s.status == Status::Removed {
-                s.old_wasted_bytes
-            } else {
-                s.new_wasted_bytes
-            }),
+            human(s.shown_wasted()),
             signed_human(s.wasted_delta),
             crate::report::markdown::code(s.instruction.as_deref().unwrap_or(""), true)
         )?;
