@@ -373,9 +373,10 @@ fn not_waste_section(report: &Report) -> Option<(String, String)> {
     if !d.groups.is_empty() {
         let _ = writeln!(
             body,
-            "Duplicates: {} of identical content at more than one live path ({} extra copies).\n\n| Each | Paths |\n| ---: | --- |",
+            "Duplicates: {} of identical content at more than one live path ({} extra {}).\n\n| Each | Paths |\n| ---: | --- |",
             human(d.bytes),
-            d.files
+            d.files,
+            if d.files == 1 { "copy" } else { "copies" }
         );
         for g in d.groups.iter().take(MAX_DUPLICATE_GROUPS) {
             let mut paths: Vec<String> = g

@@ -524,9 +524,10 @@ fn verdict(summary: &Summary, steps: &[StepReport], removable: &[RemovableReport
     }
     if summary.duplicate_bytes > 0 {
         out.push(format!(
-            "Not waste either: {} of identical content is stored at more than one live path ({} extra copies).",
+            "Not waste either: {} of identical content is stored at more than one live path ({} extra {}).",
             human(summary.duplicate_bytes),
-            summary.duplicate_files
+            summary.duplicate_files,
+            if summary.duplicate_files == 1 { "copy" } else { "copies" }
         ));
     }
     out
