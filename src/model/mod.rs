@@ -123,16 +123,11 @@ impl Replay {
     /// its name bytes bound both; the pipeline checks this before [`Replay::apply`] so
     /// an absurd image stops with an error instead of wrapping an id.
     pub fn has_room_for(&self, index: &LayerIndex) -> bool {
-        let limit = u32::MAX as usize - 1;
-        let names = index.names_len();
-        let entries = index.entries.len();
-        self.tree
-            .len()
-            .saturating_add(names)
-            .saturating_add(entries)
-            < limit
-            && self.tree.names_len().saturating_add(names) < limit
-            && self.contents.len().saturating_add(entries) < limit
+        ids_fit(
+            [self.tree.len(), self.tree.names_len(), self.contents.len()],
+            index.names_len(),
+            index.entries.len(),
+        )
     }
 
     /// Applies the next layer: its whiteouts first (they hide only what lower layers
@@ -441,6 +436,15 @@ impl Replay {
         }
         out
     }
+}
+
+/// Whether a layer of `names` name bytes and `entries` entries still fits 32-bit ids,
+/// given the replay's `[nodes, name bytes, contents]` so far.
+fn ids_fit([nodes, name_bytes, contents]: [usize; 3], names: usize, entries: usize) -> bool {
+    let limit = u32::MAX as usize - 1;
+    nodes.saturating_add(names).saturating_add(entries) < limit
+        && name_bytes.saturating_add(names) < limit
+        && contents.saturating_add(entries) < limit
 }
 
 /// Figures per the model, per layer and in total.

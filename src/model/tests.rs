@@ -308,3 +308,15 @@ fn a_path_deleted_and_re_added_wastes_only_the_old_bytes() {
     assert_eq!(hidden(&r), vec![(0, 10, Reason::DeletedParent, 1)]);
     assert_eq!(totals(&r), (20, 10, 10));
 }
+
+#[test]
+fn ids_must_stay_inside_32_bits() {
+    let limit = u32::MAX as usize - 1;
+    assert!(super::ids_fit([1, 0, 0], 10, 10));
+    assert!(super::ids_fit([1, 0, 0], limit - 12, 10));
+    assert!(!super::ids_fit([1, 0, 0], limit - 11, 10));
+    assert!(!super::ids_fit([1, limit - 5, 0], 5, 0));
+    assert!(!super::ids_fit([1, 0, limit - 3], 0, 3));
+    assert!(!super::ids_fit([usize::MAX, 0, 0], usize::MAX, usize::MAX));
+    assert!(Replay::new().has_room_for(&layer(&[("a", file(1, 1))])));
+}

@@ -260,3 +260,62 @@ impl Render for Table {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{injection_report, sample_report};
+    use crate::report::RemovedBy;
+
+    fn render(report: &Report, width: usize) -> String {
+        let mut out = Vec::new();
+        Table {
+            width,
+            styles: Styles { color: false },
+        }
+        .render(report, &mut out)
+        .unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn sample_table() {
+        insta::assert_snapshot!(render(&sample_report(), 100));
+    }
+
+    #[test]
+    fn hostile_text_reaches_the_terminal_escaped() {
+        let text = render(&injection_report(), 100);
+        assert!(!text.contains('\x1b'), "{text}");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn hidden_by_names_the_two_largest_removers_and_counts_the_rest() {
+        let mut report = sample_report();
+        let step = &mut report.steps[2];
+        step.removed_by = [(4, 10), (5, 300), (6, 20), (7, 5)]
+            .into_iter()
+            .map(|(step, bytes)| RemovedBy {
+                step,
+                bytes,
+                files: 1,
+                reasons: Default::default(),
+            })
+            .collect();
+        let text = render(&report, 100);
+        let row = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("2 "))
+            .unwrap();
+        assert!(row.contains("step 5,6 +2"), "{row}");
+    }
+
+    #[test]
+    fn wrap_keeps_words_and_indents() {
+        let lines = wrap(&"word ".repeat(30), 40, "  ");
+        assert!(lines.iter().all(|l| l.chars().count() <= 40));
+        assert!(lines[1..].iter().all(|l| l.starts_with("  word")));
+        assert_eq!(lines.join(" ").split_whitespace().count(), 30);
+    }
+}
