@@ -140,6 +140,21 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "DIR")]
     pub docker_root: Option<PathBuf>,
 
+    /// Read the named image ([NAMESPACE/]NAME) straight from a containerd root (e.g.
+    /// /var/lib/containerd), with no daemon: a stopped node, a mounted disk, a copy
+    #[arg(long, value_name = "DIR")]
+    pub containerd_root: Option<PathBuf>,
+
+    /// containerd's socket for containerd://[NAMESPACE/]NAME images (default:
+    /// $CONTAINERD_ADDRESS, then /run/containerd/containerd.sock)
+    #[arg(long, value_name = "SOCKET")]
+    pub containerd_address: Option<PathBuf>,
+
+    /// Read the named image from a containers/storage root (Podman, Buildah, CRI-O), e.g.
+    /// /var/lib/containers/storage or ~/.local/share/containers/storage
+    #[arg(long, value_name = "DIR")]
+    pub storage_root: Option<PathBuf>,
+
     /// No progress bar
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -285,6 +300,9 @@ impl AnalyzeArgs {
             source: SourceOptions {
                 insecure_registries: self.insecure_registries.clone(),
                 docker_root: self.docker_root.clone(),
+                containerd_root: self.containerd_root.clone(),
+                containerd_address: self.containerd_address.clone(),
+                storage_root: self.storage_root.clone(),
             },
             walk: WalkOptions {
                 headers: HeaderLimits {

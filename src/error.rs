@@ -127,6 +127,15 @@ pub enum Error {
     },
 
     /// An invalid argument reached the library (for example a malformed platform).
+    /// An image store read in place (containerd, containers/storage) cannot give the
+    /// image: which store, and why, with what to do about it.
+    #[error("{}: {}: {}", e(image), e(store), e(why))]
+    Store {
+        image: String,
+        store: String,
+        why: String,
+    },
+
     #[error("{}", e(.0))]
     Usage(String),
 }

@@ -81,6 +81,10 @@ for ns in default moby; do
     "${ctr[@]}" -n "$ns" images import --no-unpack --base-name "$image" "$oci_gzip" >/dev/null
   fi
 done
+# A name in one namespace only, for the wrong-namespace message.
+if ! "${ctr[@]}" -n moby images ls -q | grep -qxF "localhost/layerwaste-sample/only-moby:latest"; then
+  "${ctr[@]}" -n moby images tag "$image:latest" localhost/layerwaste-sample/only-moby:latest >/dev/null
+fi
 
 # --- containers/storage ------------------------------------------------------------------
 cstore="$state/cstore"

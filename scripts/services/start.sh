@@ -5,6 +5,7 @@
 #   - Podman's Docker-compatible API service (private --root/--runroot, vfs storage)
 #   - two registries (Debian's docker-registry): open on 127.0.0.1:5000, htpasswd auth
 #     on 127.0.0.1:5001
+#   - a private containerd and containers/storage roots (containerd.sh)
 # Everything lives under $LAYERWASTE_SERVICES_DIR (default: <repo>/target/services).
 # Idempotent: a service that is already up is reused. Stop with stop.sh (by PID only).
 #
@@ -143,5 +144,7 @@ LAYERWASTE_REGISTRY_REPO=$repo_name
 LAYERWASTE_REGISTRY_USER=$user
 LAYERWASTE_REGISTRY_PASSWORD=$password
 ENV
+# containerd and containers/storage (issue 16): appends to the same env file.
+bash "$repo/scripts/services/containerd.sh"
 log "ready; endpoints in $env_file"
 echo "LAYERWASTE_SERVICES_ENV=$env_file"

@@ -20,6 +20,7 @@ stop_pid() { # stop_pid PIDFILE MARKER: only if the process's command line names
 stop_pid "$state/registry-open/registry.pid" "$state/registry-open/config.yml"
 stop_pid "$state/registry-auth/registry.pid" "$state/registry-auth/config.yml"
 stop_pid "$state/podman/podman.pid" "$state/podman/podman.sock"
+stop_pid "$state/ctrd/containerd.pid" "$state/ctrd/config.toml"
 for d in "$repo/../shared/tools" /work/shared/tools; do
   if [ -x "$d/stop-dockerd.sh" ]; then "$d/stop-dockerd.sh" "$state/docker" >/dev/null; break; fi
 done

@@ -5,6 +5,8 @@
 //! each source for users.
 
 pub mod blob;
+pub mod containerd;
+pub mod containers_storage;
 pub mod docker_root;
 pub mod layout;
 pub mod remote;
@@ -236,6 +238,13 @@ pub struct SourceOptions {
     pub insecure_registries: Vec<String>,
     /// Read a named image straight from this Docker data root (`/var/lib/docker`).
     pub docker_root: Option<PathBuf>,
+    /// Read a named image from this containerd root (`/var/lib/containerd`), no daemon.
+    pub containerd_root: Option<PathBuf>,
+    /// containerd's socket for `containerd://` names (else `CONTAINERD_ADDRESS`, else
+    /// the default socket).
+    pub containerd_address: Option<PathBuf>,
+    /// Read a named image from this containers/storage root, as `containers-storage:`.
+    pub storage_root: Option<PathBuf>,
 }
 
 /// How the user may force the layout (skopeo's transport names).
@@ -343,6 +352,21 @@ pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Resul
             name: "stdin".into(),
             reader: Box::new(std::io::stdin()),
         }));
+    }
+    if let Some(root) = &sources.containerd_root {
+        return containerd::open_offline(root, spec, options).map(|i| Opened::Layered(Box::new(i)));
+    }
+    if let Some(name) = spec.strip_prefix("containerd://") {
+        return containerd::api::open(spec, name, options, sources)
+            .map(|i| Opened::Layered(Box::new(i)));
+    }
+    if let Some(rest) = spec.strip_prefix("containers-storage:") {
+        return containers_storage::open(spec, rest, None, options)
+            .map(|i| Opened::Layered(Box::new(i)));
+    }
+    if let Some(root) = &sources.storage_root {
+        return containers_storage::open(spec, spec, Some(root), options)
+            .map(|i| Opened::Layered(Box::new(i)));
     }
     if let Some(root) = &sources.docker_root {
         let name = spec.strip_prefix("docker-daemon:").unwrap_or(spec);

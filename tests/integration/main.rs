@@ -12,3 +12,4 @@ mod hostile;
 mod packaging;
 mod readme;
 mod sources;
+mod stores;

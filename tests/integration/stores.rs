@@ -1,0 +1,271 @@
+//! Images read where they live (issue 16): containerd through its API and offline from
+//! its root, and containers/storage (overlay and vfs). Each gives the same `summary`
+//! and `steps` as the image's docker-save file. The stores are real: a private
+//! containerd and containers/storage roots made by scripts/services/containerd.sh
+//! (called by start.sh), whose endpoints are in services.env. Without them these tests
+//! skip with a message, unless LAYERWASTE_REQUIRE_SERVICES=1 (CI), where they fail.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn reference() -> &'static (Value, Value) {
+    static FIGURES: OnceLock<(Value, Value)> = OnceLock::new();
+    FIGURES.get_or_init(|| {
+        figures(&analyze_json(
+            &sample("build-deps-split/build-deps-split.tar"),
+            &[],
+        ))
+    })
+}
+
+/// services.env's `LAYERWASTE_CONTAINERD_*` / `LAYERWASTE_STORAGE_*` entries, or
+/// `None` after a skip message.
+fn stores() -> Option<&'static HashMap<String, String>> {
+    static STORES: OnceLock<Option<HashMap<String, String>>> = OnceLock::new();
+    let loaded = STORES.get_or_init(|| {
+        let path = std::env::var_os("LAYERWASTE_SERVICES_ENV")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("LAYERWASTE_SERVICES_DIR")
+                    .map(|d| PathBuf::from(d).join("services.env"))
+            })
+            .unwrap_or_else(|| root().join("target/services/services.env"));
+        let text = std::fs::read_to_string(path).ok()?;
+        let map: HashMap<String, String> = text
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        map.contains_key("LAYERWASTE_CONTAINERD_ADDRESS")
+            .then_some(map)
+    });
+    if loaded.is_none() {
+        skip("containerd and containers/storage are not set up (scripts/services/start.sh)");
+    }
+    loaded.as_ref()
+}
+
+fn get<'a>(s: &'a HashMap<String, String>, key: &str) -> &'a str {
+    s.get(key)
+        .map(String::as_str)
+        .unwrap_or_else(|| panic!("{key} is missing from services.env"))
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Value, (i32, String)> {
+    let mut cmd = layerwaste();
+    cmd.arg("analyze")
+        .args(args)
+        .args(["--format", "json", "--quiet"])
+        .env_remove("CONTAINERD_ADDRESS");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("runs");
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).expect("valid JSON"))
+    } else {
+        Err((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+}
+
+fn assert_same(args: &[&str], env: &[(&str, &str)]) -> Value {
+    let report =
+        run(args, env).unwrap_or_else(|(code, err)| panic!("{args:?} exited {code}: {err}"));
+    assert_eq!(
+        &figures(&report),
+        reference(),
+        "{args:?} gives other figures"
+    );
+    report
+}
+
+/// The one line of stderr of a run that must fail with exit 2.
+fn failure(args: &[&str], env: &[(&str, &str)]) -> String {
+    match run(args, env) {
+        Ok(_) => panic!("{args:?} succeeded but should fail"),
+        Err((code, err)) => {
+            assert_eq!(code, 2, "{args:?}: {err}");
+            err.trim_end().to_string()
+        }
+    }
+}
+
+const IMAGE: &str = "localhost/layerwaste-sample/build-deps-split";
+
+#[test]
+fn containerd_offline_reads_both_namespaces_and_both_archive_kinds() {
+    let Some(s) = stores() else { return };
+    let root = get(s, "LAYERWASTE_CONTAINERD_ROOT");
+    for ns in ["default", "moby"] {
+        for tag in ["latest", "oci-gzip"] {
+            let spec = format!("containerd://{ns}/{IMAGE}:{tag}");
+            let r = assert_same(&["--containerd-root", root, &spec], &[]);
+            assert_eq!(r["image"]["tags"][0], format!("{IMAGE}:{tag}"));
+        }
+    }
+    // A bare name is in `default`, with the implicit :latest.
+    let r = assert_same(&["--containerd-root", root, IMAGE], &[]);
+    assert_eq!(r["image"]["format"], "oci");
+    // The store keeps gzip blobs as pulled: the pull cost is the real one.
+    let gz = run(
+        &["--containerd-root", root, &format!("moby/{IMAGE}:oci-gzip")],
+        &[],
+    )
+    .unwrap();
+    assert!(gz["summary"]["wasted_pull_bytes"].as_u64().unwrap() > 0);
+}
+
+/// A copy of the containerd root's two parts the offline reader needs.
+fn copy_root(root: &Path) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(root.join("io.containerd.metadata.v1.bolt"))
+        .arg(root.join("io.containerd.content.v1.content"))
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    dir
+}
+
+fn manifest_digest(root: &str, spec: &str) -> String {
+    let r = run(&["--containerd-root", root, spec], &[]).unwrap();
+    r["image"]["manifest_digest"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn containerd_offline_bad_input_exits_2_with_the_reason() {
+    let Some(s) = stores() else { return };
+    let root = get(s, "LAYERWASTE_CONTAINERD_ROOT");
+    let copy = copy_root(Path::new(root));
+    let croot = copy.path().to_str().unwrap().to_string();
+    let at = format!("containerd root {croot}");
+
+    // A name that is only in another namespace: where it is, and close names here.
+    let err = failure(
+        &[
+            "--containerd-root",
+            &croot,
+            "localhost/layerwaste-sample/only-moby",
+        ],
+        &[],
+    );
+    assert_eq!(
+        err,
+        format!(
+            "layerwaste: error: localhost/layerwaste-sample/only-moby: {at}: no image \
+             localhost/layerwaste-sample/only-moby in namespace default; namespace moby has it \
+             (containerd://moby/localhost/layerwaste-sample/only-moby); close names in default: \
+             {IMAGE}:latest, {IMAGE}:oci-gzip"
+        )
+    );
+    // A typo: close names.
+    let err = failure(
+        &[
+            "--containerd-root",
+            &croot,
+            &format!("moby/{IMAGE}:oci-gzi"),
+        ],
+        &[],
+    );
+    assert_eq!(
+        err,
+        format!(
+            "layerwaste: error: moby/{IMAGE}:oci-gzi: {at}: no image {IMAGE}:oci-gzi in \
+             namespace moby; close names in moby: {IMAGE}:oci-gzip, {IMAGE}:latest, \
+             localhost/layerwaste-sample/only-moby:latest"
+        )
+    );
+
+    // A layer blob gone (discard_unpacked_layers): which one, and how to get it back.
+    let spec = format!("moby/{IMAGE}:oci-gzip");
+    let manifest = manifest_digest(&croot, &spec);
+    let blobs = copy
+        .path()
+        .join("io.containerd.content.v1.content/blobs/sha256");
+    let manifest_doc: Value =
+        serde_json::from_slice(&std::fs::read(blobs.join(&manifest[7..])).unwrap()).unwrap();
+    let layer = manifest_doc["layers"][2]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let aside = copy.path().join("aside");
+    std::fs::rename(blobs.join(&layer[7..]), &aside).unwrap();
+    let err = failure(&["--containerd-root", &croot, &spec], &[]);
+    assert_eq!(
+        err,
+        format!(
+            "layerwaste: error: {spec}: {at}: blob {layer} (named by {manifest}) is not in the \
+             content store; containerd drops layer blobs after unpacking when \
+             discard_unpacked_layers is set, and an interrupted pull leaves them out: fetch it \
+             again with `ctr -n moby content fetch {IMAGE}:oci-gzip`, or pull the image again"
+        )
+    );
+    std::fs::rename(&aside, blobs.join(&layer[7..])).unwrap();
+
+    // A config blob whose bytes are not its digest.
+    let config = manifest_doc["config"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = blobs.join(&config[7..]);
+    let good = std::fs::read(&path).unwrap();
+    let mut bad = good.clone();
+    let last = bad.len() - 2;
+    bad[last] ^= 0x20;
+    std::fs::write(&path, &bad).unwrap();
+    let err = failure(&["--containerd-root", &croot, &spec], &[]);
+    assert!(
+        err.starts_with(&format!(
+            "layerwaste: error: {spec}: blobs/sha256/{}: digest mismatch: expected {config}, found sha256:",
+            &config[7..]
+        )),
+        "{err}"
+    );
+    std::fs::write(&path, &good).unwrap();
+
+    // meta.db cut short, and with both meta pages damaged.
+    let db = copy.path().join("io.containerd.metadata.v1.bolt/meta.db");
+    let bytes = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &bytes[..3 * 4096 + 10]).unwrap();
+    let err = failure(&["--containerd-root", &croot, IMAGE], &[]);
+    let claimed = u64::from_le_bytes(bytes[16 + 40..16 + 48].try_into().unwrap());
+    let other = u64::from_le_bytes(bytes[4096 + 16 + 40..4096 + 16 + 48].try_into().unwrap());
+    assert!(
+        err == format!(
+            "layerwaste: error: {IMAGE}: {at}: {}: the database claims {} pages but the file \
+             holds 3 (truncated?)",
+            db.display(),
+            claimed.max(other)
+        ) || err.contains("past the end of the file (truncated?)"),
+        "{err}"
+    );
+    let mut torn = bytes.clone();
+    torn[16 + 50] ^= 1;
+    torn[4096 + 16 + 50] ^= 1;
+    std::fs::write(&db, &torn).unwrap();
+    let err = failure(&["--containerd-root", &croot, IMAGE], &[]);
+    assert_eq!(
+        err,
+        format!(
+            "layerwaste: error: {IMAGE}: {at}: {}: not a valid bbolt database: meta page 0: \
+             checksum mismatch; meta page 1: checksum mismatch",
+            db.display()
+        )
+    );
+    std::fs::remove_file(&db).unwrap();
+    let err = failure(&["--containerd-root", &croot, IMAGE], &[]);
+    assert!(
+        err.ends_with("(is this a containerd root, e.g. /var/lib/containerd or /var/lib/docker/containerd/daemon?)"),
+        "{err}"
+    );
+}
