@@ -85,6 +85,15 @@ done
 if ! "${ctr[@]}" -n moby images ls -q | grep -qxF "localhost/layerwaste-sample/only-moby:latest"; then
   "${ctr[@]}" -n moby images tag "$image:latest" localhost/layerwaste-sample/only-moby:latest >/dev/null
 fi
+# Namespace `broken`: the image with one layer blob removed from the namespace, as
+# discard_unpacked_layers leaves it, for the missing-blob message.
+if ! "${ctr[@]}" -n broken images ls -q | grep -qxF "$image:latest"; then
+  "${ctr[@]}" -n broken images import --no-unpack "$sample" >/dev/null
+  manifest=$("${ctr[@]}" -n broken images ls | awk -v n="$image:latest" '$1 == n {print $3}')
+  layer=$("${ctr[@]}" -n broken content get "$manifest" |
+          python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"][2]["digest"])')
+  "${ctr[@]}" -n broken content rm "$layer" >/dev/null
+fi
 
 # --- containers/storage ------------------------------------------------------------------
 cstore="$state/cstore"

@@ -269,3 +269,109 @@ fn containerd_offline_bad_input_exits_2_with_the_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn containerd_api_reads_both_namespaces_and_both_archive_kinds() {
+    let Some(s) = stores() else { return };
+    let socket = get(s, "LAYERWASTE_CONTAINERD_ADDRESS");
+    for ns in ["default", "moby"] {
+        for tag in ["latest", "oci-gzip"] {
+            let spec = format!("containerd://{ns}/{IMAGE}:{tag}");
+            let r = assert_same(&["--containerd-address", socket, &spec], &[]);
+            assert_eq!(r["image"]["tags"][0], format!("{IMAGE}:{tag}"));
+            assert_eq!(r["image"]["source"], spec);
+        }
+    }
+    // The socket from the environment, the namespace left out (`default`).
+    assert_same(
+        &[&format!("containerd://{IMAGE}")],
+        &[("CONTAINERD_ADDRESS", &format!("unix://{socket}"))],
+    );
+    // --platform goes through the same choice as any OCI index; a single manifest
+    // without platform information fits any request, as in a layout.
+    assert_same(
+        &[
+            "--containerd-address",
+            socket,
+            "--platform",
+            "linux/amd64",
+            &format!("containerd://{IMAGE}"),
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn containerd_api_and_offline_agree_on_a_missing_blob() {
+    let Some(s) = stores() else { return };
+    let socket = get(s, "LAYERWASTE_CONTAINERD_ADDRESS");
+    let root = get(s, "LAYERWASTE_CONTAINERD_ROOT");
+    let spec = format!("containerd://broken/{IMAGE}");
+    let why = |at: &str| {
+        format!(
+            "layerwaste: error: {spec}: {at}: blob \
+             sha256:be94b1e06b40070e2e97feaa95da7010492b7e6a15a882de9c94defde8708aec (named by \
+             sha256:2074e035a8f3fc73a1b95b206ec3b80f8bbd3f1f6301f59005d352ba0f5e2691) is not in \
+             the content store; containerd drops layer blobs after unpacking when \
+             discard_unpacked_layers is set, and an interrupted pull leaves them out: fetch it \
+             again with `ctr -n broken content fetch {IMAGE}:latest`, or pull the image again"
+        )
+    };
+    assert_eq!(
+        failure(&["--containerd-address", socket, &spec], &[]),
+        why(&format!("containerd at {socket}"))
+    );
+    assert_eq!(
+        failure(&["--containerd-root", root, &spec], &[]),
+        why(&format!("containerd root {root}"))
+    );
+}
+
+#[test]
+fn containerd_api_bad_input_exits_2_with_the_reason() {
+    let Some(s) = stores() else { return };
+    let socket = get(s, "LAYERWASTE_CONTAINERD_ADDRESS");
+    let at = format!("containerd at {socket}");
+    let only = "containerd://localhost/layerwaste-sample/only-moby";
+    assert_eq!(
+        failure(&["--containerd-address", socket, only], &[]),
+        format!(
+            "layerwaste: error: {only}: {at}: no image localhost/layerwaste-sample/only-moby in \
+             namespace default; namespace moby has it \
+             (containerd://moby/localhost/layerwaste-sample/only-moby); close names in default: \
+             {IMAGE}:latest, {IMAGE}:oci-gzip"
+        )
+    );
+    // No socket there; a socket nobody listens on.
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("c.sock");
+    let gone_s = gone.to_str().unwrap();
+    assert_eq!(
+        failure(&["--containerd-address", gone_s, "containerd://x"], &[]),
+        format!(
+            "layerwaste: error: containerd://x: containerd at {gone_s}: cannot connect to \
+             {gone_s}: No such file or directory (os error 2) (is containerd running? name its \
+             socket with --containerd-address or CONTAINERD_ADDRESS; with no daemon, read its \
+             root with --containerd-root DIR)"
+        )
+    );
+    drop(std::os::unix::net::UnixListener::bind(&gone).unwrap());
+    assert_eq!(
+        failure(&["--containerd-address", gone_s, "containerd://x"], &[]),
+        format!(
+            "layerwaste: error: containerd://x: containerd at {gone_s}: cannot connect to \
+             {gone_s}: Connection refused (os error 111) (nothing listens there: is containerd \
+             running?)"
+        )
+    );
+    // Escaped: a name with a control character comes back as `\x1b`.
+    let err = failure(
+        &[
+            "--containerd-address",
+            socket,
+            "containerd://moby/a\x1b[31m",
+        ],
+        &[],
+    );
+    assert!(err.contains("a\\x1b[31m") && !err.contains('\x1b'), "{err}");
+}

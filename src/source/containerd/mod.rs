@@ -97,6 +97,32 @@ pub fn catalog_from_db(db: &bolt::Db) -> std::result::Result<Catalog, bolt::Bolt
     Ok(catalog)
 }
 
+/// The digests namespace `namespace` holds in `v1/<ns>/content/blob/`. containerd
+/// shares blob files between namespaces but answers for a namespace only with the
+/// blobs recorded in it, so the offline route does the same.
+pub fn namespace_blobs(
+    db: &bolt::Db,
+    namespace: &str,
+) -> std::result::Result<std::collections::HashSet<String>, bolt::BoltError> {
+    let mut digests = std::collections::HashSet::new();
+    let blob = match db.bucket(db.root(), b"v1")? {
+        Some(v1) => match db.bucket(v1, namespace.as_bytes())? {
+            Some(ns) => match db.bucket(ns, b"content")? {
+                Some(content) => db.bucket(content, b"blob")?,
+                None => None,
+            },
+            None => None,
+        },
+        None => None,
+    };
+    if let Some(blob) = blob {
+        for name in db.bucket_names(blob)? {
+            digests.insert(String::from_utf8_lossy(name).into_owned());
+        }
+    }
+    Ok(digests)
+}
+
 /// Go's `binary.Varint`: zig-zag over an unsigned LEB128.
 fn signed_varint(bytes: &[u8]) -> Option<i64> {
     let mut value: u64 = 0;
@@ -374,6 +400,8 @@ pub fn plan_target<R: ContentReader>(
 /// Blob files of a content store on disk.
 pub struct ContentDir {
     pub blobs: PathBuf,
+    /// The digests the namespace holds, when known: others are not there for it.
+    pub namespace_blobs: Option<std::collections::HashSet<String>>,
 }
 
 impl ContentDir {
@@ -390,6 +418,13 @@ impl ContentDir {
 
 impl ContentReader for ContentDir {
     fn size(&self, digest: &str) -> Option<u64> {
+        if self
+            .namespace_blobs
+            .as_ref()
+            .is_some_and(|held| !held.contains(digest))
+        {
+            return None;
+        }
         let meta = std::fs::metadata(self.path(digest)?).ok()?;
         meta.is_file().then_some(meta.len())
     }
@@ -424,8 +459,12 @@ pub fn open_offline(root: &Path, spec: &str, options: &PlanOptions) -> Result<La
         bolt::Db::from_bytes(bytes).map_err(|e| fail(format!("{}: {e}", db_path.display())))?;
     let catalog = catalog_from_db(&db).map_err(|e| fail(format!("{}: {e}", db_path.display())))?;
     let resolved = resolve(&catalog, name).map_err(&fail)?;
+    let held = namespace_blobs(&db, &resolved.namespace)
+        .map_err(|e| fail(format!("{}: {e}", db_path.display())))?;
     let content = ContentDir {
         blobs: root.join(CONTENT_BLOBS),
+        // A store that records no blobs for the namespace is older than that rule.
+        namespace_blobs: (!held.is_empty()).then_some(held),
     };
     let blobs = ContentBlobs {
         name: spec.to_string(),
