@@ -361,7 +361,7 @@ pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Resul
             .map(|i| Opened::Layered(Box::new(i)));
     }
     if let Some(rest) = spec.strip_prefix("containers-storage:") {
-        return containers_storage::open(spec, rest, None, options)
+        return containers_storage::open(spec, rest, sources.storage_root.as_deref(), options)
             .map(|i| Opened::Layered(Box::new(i)));
     }
     if let Some(root) = &sources.storage_root {

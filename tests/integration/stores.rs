@@ -375,3 +375,134 @@ fn containerd_api_bad_input_exits_2_with_the_reason() {
     );
     assert!(err.contains("a\\x1b[31m") && !err.contains('\x1b'), "{err}");
 }
+
+#[test]
+fn containers_storage_overlay_and_vfs_give_the_docker_save_figures() {
+    let Some(s) = stores() else { return };
+    let mut drivers = vec!["VFS"];
+    if s.contains_key("LAYERWASTE_STORAGE_OVERLAY") {
+        drivers.push("OVERLAY");
+    } else {
+        skip("overlay containers/storage could not be made here (see cstore/overlay.log)");
+    }
+    for driver in drivers {
+        let root = get(s, &format!("LAYERWASTE_STORAGE_{driver}"));
+        let run_root = get(s, &format!("LAYERWASTE_STORAGE_{driver}_RUN"));
+        let d = driver.to_ascii_lowercase();
+        let spec = format!("containers-storage:[{d}@{root}+{run_root}]{IMAGE}:latest");
+        let r = assert_same(&[&spec], &[]);
+        assert_eq!(r["image"]["tags"][0], format!("{IMAGE}:latest"));
+        // Without the driver and run root; and as --storage-root with a bare name.
+        assert_same(&[&format!("containers-storage:[{root}]{IMAGE}")], &[]);
+        assert_same(&["--storage-root", root, IMAGE], &[]);
+        // By image ID prefix.
+        assert_same(&["--storage-root", root, "364ffdae9de0"], &[]);
+    }
+}
+
+#[test]
+fn containers_storage_bad_input_exits_2_with_the_reason() {
+    let Some(s) = stores() else { return };
+    let root = get(s, "LAYERWASTE_STORAGE_VFS");
+    let copy = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(format!("{root}/."))
+        .arg(copy.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let croot = copy.path().to_str().unwrap();
+    let at = format!("containers-storage vfs@{croot}");
+
+    let err = failure(&["--storage-root", croot, "build-deps-splt"], &[]);
+    assert_eq!(
+        err,
+        format!(
+            "layerwaste: error: build-deps-splt: containers-storage {croot}: no image \
+             build-deps-splt in vfs@{croot}; close names: {IMAGE}:latest"
+        )
+    );
+    let layers: Value =
+        serde_json::from_slice(&std::fs::read(copy.path().join("vfs-layers/layers.json")).unwrap())
+            .unwrap();
+    // layers.json lists the base layer first here; find the one with no parent.
+    let base = layers
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l.get("parent").is_none())
+        .unwrap();
+    let id = base["id"].as_str().unwrap();
+    let diff = base["diff-digest"].as_str().unwrap();
+    let split = copy.path().join(format!("vfs-layers/{id}.tar-split.gz"));
+    let aside = copy.path().join("aside");
+    std::fs::rename(&split, &aside).unwrap();
+    assert_eq!(
+        failure(&["--storage-root", croot, IMAGE], &[]),
+        format!(
+            "layerwaste: error: {IMAGE}: {at}: layer 0 ({diff}): {} is missing, so its tar \
+             headers are not known; export the image instead (`podman save NAME | layerwaste \
+             analyze -`)",
+            split.display()
+        )
+    );
+    std::fs::rename(&aside, &split).unwrap();
+    // A tar-split cut short is a layer error, not a smaller number.
+    let bytes = std::fs::read(&split).unwrap();
+    std::fs::write(&split, &bytes[..bytes.len() / 2]).unwrap();
+    let err = failure(&["--storage-root", croot, IMAGE], &[]);
+    assert!(err.contains(&format!("layer 0 ({diff})")), "{err}");
+    std::fs::write(&split, &bytes).unwrap();
+    // The layer's files gone.
+    let dir = copy.path().join("vfs/dir").join(id);
+    std::fs::rename(&dir, &aside).unwrap();
+    assert_eq!(
+        failure(&["--storage-root", croot, IMAGE], &[]),
+        format!(
+            "layerwaste: error: {IMAGE}: {at}: layer 0 ({diff}): its files are gone ({} is \
+             missing); pull the image again",
+            dir.display()
+        )
+    );
+    std::fs::rename(&aside, &dir).unwrap();
+    // A config whose bytes are not the image ID.
+    use std::io::Write as _;
+    let images = copy.path().join("vfs-images");
+    let config = std::fs::read_dir(
+        images.join("364ffdae9de0808c60a706533438cadfa4410ede6c34f523e93b409f8fc352d3"),
+    )
+    .unwrap()
+    .map(|e| e.unwrap().path())
+    .find(|p| {
+        p.file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("=c2hh")
+    })
+    .unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&config)
+        .unwrap()
+        .write_all(b" ")
+        .unwrap();
+    let err = failure(&["--storage-root", croot, IMAGE], &[]);
+    assert!(
+        err.starts_with(&format!(
+            "layerwaste: error: {IMAGE}: 364ffdae9de0808c60a706533438cadfa4410ede6c34f523e93b409f8fc352d3.json: digest mismatch"
+        )),
+        "{err}"
+    );
+    // images.json damaged.
+    std::fs::write(images.join("images.json"), b"[{\"id\": 3").unwrap();
+    let err = failure(&["--storage-root", croot, IMAGE], &[]);
+    assert!(
+        err.starts_with(&format!(
+            "layerwaste: error: {IMAGE}: {at}: {}: not valid:",
+            images.join("images.json").display()
+        )),
+        "{err}"
+    );
+}
