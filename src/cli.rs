@@ -159,6 +159,10 @@ pub struct AnalyzeArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
 
+    /// Say which route an engine image takes (through containerd, or exported)
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+
     /// When to colour the table
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -303,6 +307,15 @@ impl AnalyzeArgs {
                 containerd_root: self.containerd_root.clone(),
                 containerd_address: self.containerd_address.clone(),
                 storage_root: self.storage_root.clone(),
+                notice: if self.verbose {
+                    layerwaste::source::containerd::engine::Notice(Some(std::sync::Arc::new(
+                        |text: &str| {
+                            eprintln!("layerwaste: {}", layerwaste::sanitize::escape(text))
+                        },
+                    )))
+                } else {
+                    Default::default()
+                },
             },
             walk: WalkOptions {
                 headers: HeaderLimits {

@@ -245,6 +245,8 @@ pub struct SourceOptions {
     pub containerd_address: Option<PathBuf>,
     /// Read a named image from this containers/storage root, as `containers-storage:`.
     pub storage_root: Option<PathBuf>,
+    /// Told which route an engine image takes (containerd or export), for `-v`.
+    pub notice: containerd::engine::Notice,
 }
 
 /// How the user may force the layout (skopeo's transport names).
@@ -373,7 +375,7 @@ pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Resul
         return docker_root::open(root, name, options).map(|i| Opened::Layered(Box::new(i)));
     }
     if let Some(name) = spec.strip_prefix("docker-daemon:") {
-        return remote::engine::open(spec, name, true).map(Opened::Stream);
+        return containerd::engine::open_engine_image(spec, name, true, options, sources);
     }
     if let Some(reference) = spec.strip_prefix("docker://") {
         return remote::registry::open(spec, reference, options, sources)
@@ -381,7 +383,7 @@ pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Resul
     }
     let (transport, path_str) = split_transport(spec);
     if transport == Transport::Any && !Path::new(spec).exists() && is_image_name(spec) {
-        return remote::engine::open(spec, spec, false).map(Opened::Stream);
+        return containerd::engine::open_engine_image(spec, spec, false, options, sources);
     }
     let path = PathBuf::from(path_str);
     let meta = std::fs::metadata(&path).map_err(|source| Error::Open {

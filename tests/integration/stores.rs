@@ -506,3 +506,130 @@ fn containers_storage_bad_input_exits_2_with_the_reason() {
         "{err}"
     );
 }
+
+/// An engine that only answers `/version` and `/info`, saying its images are in the
+/// containerd at `containerd`: no dockerd here is new enough (Docker 24+) to run on
+/// the containerd snapshotter, so the engine's side is played, the containerd is real.
+fn fake_engine(dir: &Path, containerd: &str, driver_type: &str) -> PathBuf {
+    use std::io::{BufRead, BufReader, Write};
+    let sock = dir.join("docker.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let info = serde_json::json!({
+        "Driver": if driver_type.is_empty() { "overlay2" } else { "overlayfs" },
+        "DriverStatus": [["driver-type", driver_type]],
+        "Containerd": {"Address": containerd, "Namespaces": {"Containers": "moby", "Plugins": "plugins.moby"}},
+    })
+    .to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(conn) = conn else { return };
+            let info = info.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                    }
+                    let (status, body) = if path.ends_with("/version") {
+                        (
+                            "200 OK",
+                            r#"{"ApiVersion":"1.47","Version":"27.0.0"}"#.to_string(),
+                        )
+                    } else if path.ends_with("/info") {
+                        ("200 OK", info.clone())
+                    } else {
+                        ("404 Not Found", r#"{"message":"not here"}"#.to_string())
+                    };
+                    let _ = write!(
+                        conn,
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    sock
+}
+
+#[test]
+fn an_engine_on_the_containerd_store_is_read_through_containerd() {
+    let Some(s) = stores() else { return };
+    let socket = get(s, "LAYERWASTE_CONTAINERD_ADDRESS");
+    let dir = tempfile::tempdir().unwrap();
+    let engine = fake_engine(dir.path(), socket, "io.containerd.snapshotter.v1");
+    let host = format!("unix://{}", engine.display());
+    let mut cmd = layerwaste();
+    let out = cmd
+        .args(["analyze", "-v", &format!("docker-daemon:{IMAGE}:oci-gzip")])
+        .args(["--format", "json", "--quiet"])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "layerwaste: the engine uses the containerd image store: reading through containerd \
+             at {socket}, namespace moby, with no export"
+        )
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(&figures(&report), reference());
+    assert_eq!(report["image"]["tags"][0], format!("{IMAGE}:oci-gzip"));
+    // A bare name too, and without -v nothing is said.
+    let r = assert_same(&[IMAGE], &[("DOCKER_HOST", &host)]);
+    assert_eq!(r["image"]["format"], "oci");
+}
+
+#[test]
+fn a_classic_engine_is_exported_and_says_so() {
+    let Some(_) = stores() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = fake_engine(dir.path(), "/nonexistent.sock", "");
+    let out = layerwaste()
+        .args(["analyze", "-v", "docker-daemon:some/image", "--quiet"])
+        .env("DOCKER_HOST", format!("unix://{}", engine.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "layerwaste: the engine stores images with the overlay2 storage driver, not in \
+             containerd; exporting them (docker save)\n"
+        ),
+        "{stderr}"
+    );
+    // On the containerd store but with a socket that cannot be opened: the export.
+    let dir2 = tempfile::tempdir().unwrap();
+    let engine = fake_engine(
+        dir2.path(),
+        "/nonexistent.sock",
+        "io.containerd.snapshotter.v1",
+    );
+    let out = layerwaste()
+        .args(["analyze", "-v", "docker-daemon:some/image", "--quiet"])
+        .env("DOCKER_HOST", format!("unix://{}", engine.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with(
+            "layerwaste: the engine uses the containerd image store, but its socket \
+             /nonexistent.sock cannot be opened (No such file or directory (os error 2)); \
+             exporting instead\n"
+        ),
+        "{stderr}"
+    );
+}

@@ -15,6 +15,7 @@
 
 pub mod api;
 pub mod bolt;
+pub mod engine;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
