@@ -223,7 +223,7 @@ fn find<'a>(
         return Err("no image name given".into());
     }
     for form in name_forms(name) {
-        if let Some(image) = list.iter().find(|i| i.names.iter().any(|n| *n == form)) {
+        if let Some(image) = list.iter().find(|i| i.names.contains(&form)) {
             return Ok(Some(image));
         }
     }
@@ -308,7 +308,7 @@ fn open_image(
     let usage = Error::Usage;
     let image_dir = root.join(format!("{driver}-images")).join(&image.id);
     let config_key = format!("sha256:{}", image.id);
-    if !image.big_data_names.iter().any(|k| *k == config_key) {
+    if !image.big_data_names.contains(&config_key) {
         return Err(usage(format!(
             "image {} has no config in the store (big data {config_key})",
             image.id

@@ -169,7 +169,10 @@ mod tests {
 
 /// Says which route was taken, when the user asked (`-v`): the library never prints.
 #[derive(Clone, Default)]
-pub struct Notice(pub Option<std::sync::Arc<dyn Fn(&str) + Send + Sync>>);
+pub struct Notice(pub Option<NoticeFn>);
+
+/// What a [`Notice`] calls.
+pub type NoticeFn = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
 
 impl Notice {
     pub fn say(&self, text: &str) {
