@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::sanitize::escape as e;
+use crate::text::escape as e;
 
 /// A failure to read or understand an image. Rendered as one line (`{err}`) that names
 /// the file, the layer and the entry where they apply.

@@ -23,9 +23,9 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
+use crate::format::tar::{Kind, Skip, TarReader};
 use crate::source::layout::{self, PlanOptions};
 use crate::source::{LayerSource, LayeredImage, MemoryBlobs};
-use crate::tarball::{Kind, Skip, TarReader};
 use crate::walk::{Compression, LayerIndex, Spec, WalkError, WalkOptions};
 
 /// Opens image `name` (a name, name:tag, or an ID or ID prefix) from the data root.

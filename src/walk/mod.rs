@@ -4,7 +4,7 @@
 //! walked on its own, so the pipeline can run them in parallel and hand the indexes to
 //! the sequential replay in [`crate::model`].
 
-pub mod decode;
+pub mod cache;
 pub mod path;
 pub mod stored;
 
@@ -14,14 +14,14 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-pub use decode::Compression;
-use decode::{Counting, GzipMembers, Labelled};
+pub use crate::format::codec::Compression;
+use crate::format::codec::{Counting, GzipMembers, Labelled};
 use path::Meaning;
 
+use crate::format::tar::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
 use crate::progress::Progress;
 use crate::source::blob::BlobReader;
 use crate::source::BlobLocation;
-use crate::tarball::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
 
 /// A slice of a [`LayerIndex`]'s name arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -413,7 +413,7 @@ impl<'a> Walker<'a> {
     fn entry<R: Skip>(
         &mut self,
         tar: &mut TarReader<R>,
-        header: crate::tarball::Header,
+        header: crate::format::tar::Header,
     ) -> Result<(), WalkError> {
         if path::normalize(tar.path(), &mut self.scratch) {
             self.clamped += 1;

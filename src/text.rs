@@ -1,8 +1,27 @@
+//! Text for people: human sizes, truncation, and escaping.
+//!
 //! Paths and `created_by` strings come from whoever built the image. Before they reach
 //! a terminal, control characters (an ANSI escape can rewrite the screen) and invalid
 //! UTF-8 are made visible instead of being interpreted.
 
 use std::fmt::Write;
+
+use bytesize::ByteSize;
+
+/// Human size, in SI units as `docker images` prints them.
+pub fn human(bytes: u64) -> String {
+    ByteSize(bytes).display().si().to_string()
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
 
 /// Escapes a string for a terminal: control characters become `\n`, `\t`, `\x1b`, …
 pub fn escape(s: &str) -> String {
