@@ -186,8 +186,8 @@ pub fn analyze_layered(
                             entry: None,
                         })
                         .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
-                    LayerSource::Indexed { build, size } => {
-                        let index = build(walk);
+                    LayerSource::TarSplit { path, size } => {
+                        let index = walk::walk_tar_split(path, walk, progress, cancel);
                         progress.advance(*size);
                         index
                     }

@@ -3,3 +3,4 @@
 
 pub mod codec;
 pub mod tar;
+pub mod tar_split;

@@ -639,7 +639,9 @@ fn reasons(spec: &str, docker_root: Option<&Path>) -> BTreeMap<(u32, u32, &'stat
     for layer in &image.layers {
         let index = match layer {
             LayerSource::File(location) => walk::walk_blob(location, &walk, &Silent, &cancel),
-            LayerSource::Indexed { build, .. } => build(&walk),
+            LayerSource::TarSplit { path, .. } => {
+                walk::walk_tar_split(path, &walk, &Silent, &cancel)
+            }
             LayerSource::Stream { .. } => panic!("not a local source"),
         }
         .unwrap_or_else(|e| panic!("{spec}: {}", e.why));
@@ -677,4 +679,85 @@ fn docker_data_root_gives_the_same_reasons_as_the_file() {
     assert!(!from_file.is_empty());
     assert_eq!(from_file, from_root);
     eprintln!("{from_root:?}");
+}
+
+/// One walker for every route: an image with names that are not UTF-8, a `..` that
+/// climbs above the root, whiteouts and a same-content rewrite, loaded into the real
+/// engine and read back from its data root, gives the JSON of its `docker save` file.
+#[test]
+fn docker_data_root_and_save_file_give_identical_json_for_non_utf8_names() {
+    use crate::build::{Image, Layer};
+    let Some(s) = services() else { return };
+    let root = service(s, "LAYERWASTE_DOCKER_ROOT");
+    let host = service(s, "LAYERWASTE_DOCKER_HOST");
+    let base = Layer::new()
+        .dir("opt")
+        .entry(
+            b"opt/caf\xe9.txt",
+            b'0',
+            b"",
+            b"latin-1 name, 28 bytes long!",
+        )
+        .entry(b"opt/\xff\xfe/bin", b'0', b"", &[7u8; 3000])
+        .file("opt/keep", b"kept")
+        .file("../escape", b"clamped into the tree")
+        .finish();
+    let top = Layer::new()
+        .entry(b"opt/.wh.caf\xe9.txt", b'0', b"", b"")
+        .entry(b"opt/\xff\xfe/bin", b'0', b"", &[7u8; 3000])
+        .file("opt/keep", b"new!")
+        .finish();
+    let mut image = Image::new(vec![base, top]);
+    image.config["history"] = json!([
+        {"created_by": "/bin/sh -c #(nop) ADD file:base in /"},
+        {"created_by": "/bin/sh -c chmod -R a+r /opt && rm /opt/caf*"},
+    ]);
+    let mut save = image.docker_save();
+    let tag = "layerwaste-test/non-utf8:latest";
+    let manifest: Value = serde_json::from_slice(&save.remove("manifest.json")).unwrap();
+    let mut manifest = manifest;
+    manifest[0]["RepoTags"] = json!([tag]);
+    save.set("manifest.json", serde_json::to_vec(&manifest).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("non-utf8.tar");
+    std::fs::write(&file, save.tar()).unwrap();
+    let load = std::process::Command::new("docker")
+        .args(["load", "-q", "-i"])
+        .arg(&file)
+        .env("DOCKER_HOST", host)
+        .output()
+        .expect("docker runs");
+    assert!(
+        load.status.success(),
+        "docker load: {}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+
+    let from_file = run(file.to_str().unwrap(), &[], &[]).expect("the file is analysed");
+    let from_root = run(tag, &["--docker-root", root], &[]).expect("the data root is read");
+    // The image's own description differs by route (where it was read, the blob
+    // digests of a save file); everything the analysis found must not.
+    for key in [
+        "summary",
+        "steps",
+        "duplicates",
+        "removable",
+        "warnings",
+        "verdict",
+    ] {
+        assert_eq!(from_file[key], from_root[key], "{key} differs");
+    }
+    let paths: Vec<&str> = from_file["steps"][0]["top_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"opt/caf\\xe9.txt"), "{paths:?}");
+    assert_eq!(from_file["summary"]["wasted_bytes"], 28 + 3000 + 4);
+    let warnings = from_root["warnings"].to_string();
+    assert!(
+        warnings.contains("'..' climbing above the root"),
+        "{warnings}"
+    );
 }
