@@ -385,7 +385,13 @@ enum Fault {
     Tampered,
     /// The connection closes halfway through the layer.
     Dropped,
+    /// Every manifest request gets an error whose body would drive a terminal: CSI
+    /// sequences, an OSC title, C1 controls and bidi overrides.
+    HostileErrors,
 }
+
+/// What a hostile registry puts in its error messages.
+const HOSTILE_TEXT: &str = r"denied\u001b[2J\u001b]0;pwned\u0007 \u202eesrever\u2066 \u009b31m red";
 
 struct FakeImage {
     manifest: Vec<u8>,
@@ -495,6 +501,23 @@ fn serve(mut stream: TcpStream, image: &FakeImage, fault: Fault) -> std::io::Res
         return respond(&mut stream, "200 OK", "application/json", b"{}", 2);
     }
     if let Some(reference) = path.strip_prefix("/v2/test/manifests/") {
+        if fault == Fault::HostileErrors {
+            let status = if reference == "latest" {
+                "403 Forbidden"
+            } else {
+                "500 Internal Server Error"
+            };
+            let e = format!(
+                r#"{{"errors":[{{"code":"DENIED","message":"{HOSTILE_TEXT}","detail":"{HOSTILE_TEXT}"}}]}}"#
+            );
+            return respond(
+                &mut stream,
+                status,
+                "application/json",
+                e.as_bytes(),
+                e.len(),
+            );
+        }
         let body = if reference == "latest" || reference == digest(&image.top) {
             (&image.top, image.top_type)
         } else if reference == digest(&image.manifest) {
@@ -516,7 +539,7 @@ fn serve(mut stream: TcpStream, image: &FakeImage, fault: Fault) -> std::io::Res
         let mut sent = body.len();
         if d == image.layer_digest {
             match fault {
-                Fault::None => {}
+                Fault::None | Fault::HostileErrors => {}
                 // Flip a byte of file content (not of a header), so only the digest
                 // can notice.
                 Fault::Tampered => body[600] ^= 0xff,
@@ -582,6 +605,27 @@ fn registry_dropping_the_connection_mid_layer_is_an_error() {
         &[],
         &["layer 0", &layer],
     );
+}
+
+/// A registry's error body reaches stderr escaped: no ESC, no BEL, no C1 control and no
+/// bidi override of the body survives into what the terminal receives.
+#[test]
+fn registry_error_bodies_reach_the_terminal_escaped() {
+    let registry = fake_registry(fake_image(None), Fault::HostileErrors);
+    let err = assert_fails(&format!("docker://{registry}/test:latest"), &[], &[], &[]);
+    assert!(
+        err.contains("denied"),
+        "the registry's words are kept: {err}"
+    );
+    for c in err.chars() {
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}');
+        assert!(
+            c == '\n' || !(c.is_control() || bidi),
+            "raw {:?} on stderr: {err:?}",
+            c
+        );
+    }
+    assert!(err.contains("\\x1b[2J"), "shown, not obeyed: {err}");
 }
 
 #[test]
