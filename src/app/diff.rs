@@ -33,7 +33,7 @@ pub fn run(args: &DiffArgs) -> anyhow::Result<ExitCode> {
     };
     let old = analyse(&args.old)?;
     let new = analyse(&args.new)?;
-    let diff = layerwaste::explain::diff::compare(&old, &new, gate.fail_on_increase);
+    let diff = layerwaste::explain::diff::compare(&old, &new, gate.fail_on_increase)?;
     if let Some(path) = &args.output {
         super::write_json(&diff, path)?;
     }
