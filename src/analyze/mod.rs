@@ -7,11 +7,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use crate::error::{Error, Result};
+use crate::explain::report::{ImageInfo, LayerFacts, Report};
 use crate::explain::{self, ExplainOptions};
 use crate::model::gate::{self, Thresholds};
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
-use crate::report::{ImageInfo, LayerFacts, Report};
 use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
 use crate::text::escape_bytes;
 use crate::walk::cache::{CacheKey, LayerCache};

@@ -7,11 +7,11 @@ use std::sync::mpsc;
 
 use super::{finish, layer_error, record_layer, Options};
 use crate::error::{Error, Result};
+use crate::explain::report::Report;
 use crate::format::codec::{GzipMembers, Labelled};
 use crate::format::tar::{Kind, Streaming, TarReader};
 use crate::model::Replay;
 use crate::progress::Progress;
-use crate::report::Report;
 use crate::source::{self, MemoryBlobs, StreamInput};
 use crate::text::escape_bytes;
 use crate::walk::{self, Compression, LayerIndex, WalkError};
