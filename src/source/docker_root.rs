@@ -23,7 +23,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::{Error, Result};
 use crate::source::layout::{self, PlanOptions};
-use crate::source::{LayerSource, LayeredImage, MemoryBlobs};
+use crate::source::{reference, LayerSource, LayeredImage, MemoryBlobs};
 
 /// Opens image `name` (a name, name:tag, or an ID or ID prefix) from the data root.
 pub fn open(root: &Path, name: &str, options: &PlanOptions) -> Result<LayeredImage> {
@@ -158,9 +158,9 @@ pub fn chain_ids(diff_ids: &[String]) -> Vec<String> {
     for diff in diff_ids {
         let next = match chains.last() {
             None => diff.clone(),
-            Some(parent) => format!(
-                "sha256:{:x}",
-                Sha256::digest(format!("{parent} {diff}").as_bytes())
+            Some(parent) => crate::source::digest_string(
+                "sha256",
+                &Sha256::digest(format!("{parent} {diff}").as_bytes()),
             ),
         };
         chains.push(next);
@@ -276,29 +276,17 @@ impl ClassicStore {
     }
 }
 
-/// The spellings under which `repositories.json` may hold a reference: as typed, with
-/// the implicit `:latest`, and with Docker Hub's implicit `docker.io/library/` added or
-/// removed (engines have written both forms).
+/// The spellings under which `repositories.json` may hold a reference: as typed, in
+/// full (`docker.io/library/alpine:latest`) and in Docker Hub's short form
+/// (`alpine:latest`); engines have written both.
 fn reference_forms(name: &str) -> Vec<String> {
-    let last = name.rsplit('/').next().unwrap_or(name);
-    let tagged = if name.contains('@') || last.contains(':') {
-        name.to_string()
-    } else {
-        format!("{name}:latest")
-    };
-    let first = tagged.split('/').next().unwrap_or("");
-    let has_registry = tagged.contains('/')
-        && (first.contains('.') || first.contains(':') || first == "localhost");
-    let mut forms = vec![name.to_string(), tagged.clone()];
-    if !has_registry {
-        if tagged.contains('/') {
-            forms.push(format!("docker.io/{tagged}"));
-        } else {
-            forms.push(format!("docker.io/library/{tagged}"));
+    let mut forms = vec![name.to_string()];
+    if let Some(r) = reference::parse(name) {
+        for form in [reference::familiar(&r), r.whole()] {
+            if !forms.contains(&form) {
+                forms.push(form);
+            }
         }
-    } else if let Some(rest) = tagged.strip_prefix("docker.io/") {
-        forms.push(rest.strip_prefix("library/").unwrap_or(rest).to_string());
-        forms.push(rest.to_string());
     }
     forms
 }
@@ -325,7 +313,7 @@ mod tests {
         assert_eq!(chains[0], a);
         assert_eq!(
             chains[1],
-            format!("sha256:{:x}", Sha256::digest(b"sha256:aaaa sha256:bbbb"))
+            crate::source::digest_string("sha256", &Sha256::digest(b"sha256:aaaa sha256:bbbb"))
         );
     }
 

@@ -287,8 +287,8 @@ fn verify_named_blob(
         return Ok(None);
     };
     let found = match expected.split_once(':').map(|(alg, _)| alg) {
-        Some("sha256") => format!("sha256:{:x}", Sha256::digest(bytes)),
-        Some("sha512") => format!("sha512:{:x}", Sha512::digest(bytes)),
+        Some("sha256") => crate::source::digest_string("sha256", &Sha256::digest(bytes)),
+        Some("sha512") => crate::source::digest_string("sha512", &Sha512::digest(bytes)),
         // An algorithm we cannot check: report the digest, unverified.
         _ => return Ok(Some(expected)),
     };
@@ -554,7 +554,7 @@ mod tests {
     use crate::source::store::MemoryBlobs;
 
     fn sha(bytes: &[u8]) -> String {
-        format!("sha256:{:x}", Sha256::digest(bytes))
+        crate::source::digest_string("sha256", &Sha256::digest(bytes))
     }
 
     fn oci(platforms: &[(&str, &str)]) -> MemoryBlobs {

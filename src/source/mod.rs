@@ -7,6 +7,8 @@
 pub mod blob;
 pub mod docker_root;
 pub mod layout;
+pub mod reference;
+#[cfg(feature = "remote")]
 pub mod remote;
 pub mod store;
 
@@ -275,59 +277,54 @@ fn is_image_name(spec: &str) -> bool {
     {
         return false;
     }
-    let (rest, digest) = match spec.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (spec, None),
-    };
-    if let Some(d) = digest {
-        let ok = d.split_once(':').is_some_and(|(alg, hex)| {
-            !alg.is_empty() && !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        });
-        if !ok {
-            return false;
-        }
-    }
-    // A tag is after the last ':' that follows the last '/' (a ':' before it is a port).
-    let (repository, tag) = match rest.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => (r, Some(t)),
-        _ => (rest, None),
-    };
-    if let Some(t) = tag {
-        let ok = !t.is_empty()
-            && t.len() <= 128
-            && t.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            && !t.starts_with(['.', '-']);
-        if !ok {
-            return false;
-        }
-    }
-    let mut parts = repository.split('/').peekable();
-    let mut first = true;
-    while let Some(part) = parts.next() {
-        // The first of several components may be a registry host: `host:port`, dots,
-        // upper case allowed.
-        let host_ok = first
-            && parts.peek().is_some()
-            && !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
-        let path_ok = !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-            && part.starts_with(|c: char| c.is_ascii_alphanumeric());
-        if !(host_ok || path_ok) {
-            return false;
-        }
-        first = false;
-    }
-    true
+    reference::is_id_prefix(spec) || reference::parse(spec).is_some()
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+#[cfg(feature = "remote")]
+fn open_engine(spec: &str, name: &str, explicit: bool) -> Result<Opened> {
+    remote::engine::open(spec, name, explicit).map(Opened::Stream)
+}
+
+#[cfg(feature = "remote")]
+fn open_registry(
+    spec: &str,
+    reference: &str,
+    options: &PlanOptions,
+    sources: &SourceOptions,
+) -> Result<Opened> {
+    remote::registry::open(spec, reference, options, sources).map(|i| Opened::Layered(Box::new(i)))
+}
+
+/// Built without the `remote` feature: files, stdin and data roots only.
+#[cfg(not(feature = "remote"))]
+fn open_engine(spec: &str, _name: &str, _explicit: bool) -> Result<Opened> {
+    Err(without_remote(
+        spec,
+        "read images from a Docker or Podman engine",
+    ))
+}
+
+#[cfg(not(feature = "remote"))]
+fn open_registry(
+    spec: &str,
+    _reference: &str,
+    _options: &PlanOptions,
+    _sources: &SourceOptions,
+) -> Result<Opened> {
+    Err(without_remote(spec, "read images from a registry"))
+}
+
+#[cfg(not(feature = "remote"))]
+fn without_remote(spec: &str, what: &str) -> Error {
+    Error::Usage(format!(
+        "{spec}: this layerwaste was built without the `remote` feature, which it needs to \
+         {what}; pass an image file (`docker save NAME -o image.tar`) or rebuild with \
+         default features"
+    ))
+}
 
 /// Opens an image named on the command line: `-` is stdin; `docker-daemon:NAME` and
 /// a bare name that is not a path go to the local engine; `docker://REF` to a
@@ -344,15 +341,14 @@ pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Resul
         return docker_root::open(root, name, options).map(|i| Opened::Layered(Box::new(i)));
     }
     if let Some(name) = spec.strip_prefix("docker-daemon:") {
-        return remote::engine::open(spec, name, true).map(Opened::Stream);
+        return open_engine(spec, name, true);
     }
     if let Some(reference) = spec.strip_prefix("docker://") {
-        return remote::registry::open(spec, reference, options, sources)
-            .map(|i| Opened::Layered(Box::new(i)));
+        return open_registry(spec, reference, options, sources);
     }
     let (transport, path_str) = split_transport(spec);
     if transport == Transport::Any && !Path::new(spec).exists() && is_image_name(spec) {
-        return remote::engine::open(spec, spec, false).map(Opened::Stream);
+        return open_engine(spec, spec, false);
     }
     let path = PathBuf::from(path_str);
     let meta = std::fs::metadata(&path).map_err(|source| Error::Open {
@@ -496,7 +492,7 @@ mod tests {
             "myapp:latest",
             "localhost/myapp",
             "localhost:5000/team/app:v1.2",
-            "registry.example.com/team/app@sha256:abcdef",
+            "registry.example.com/team/app@sha256:abababababababababababababababababababababababababababababababab",
             "364ffdae9de0",
             "sha256:364ffdae9de0808c60a706533438cadfa4410ede6c34f523e93b409f8fc352d3",
         ] {
@@ -529,4 +525,16 @@ mod tests {
         );
         assert_eq!(split_transport("plain.tar").0, Transport::Any);
     }
+}
+
+/// A digest as OCI writes it: `ALGORITHM:` and lower-case hex.
+pub fn digest_string(algorithm: &str, digest: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(algorithm.len() + 1 + 2 * digest.len());
+    out.push_str(algorithm);
+    out.push(':');
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }

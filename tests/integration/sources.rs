@@ -143,7 +143,7 @@ fn docker25_layout(legacy: &Path) -> Vec<u8> {
         members.insert(name, data);
     }
     let manifest: Value = serde_json::from_slice(&members["manifest.json"]).unwrap();
-    let sha = |b: &[u8]| format!("{:x}", Sha256::digest(b));
+    let sha = |b: &[u8]| layerwaste::source::digest_string("", &Sha256::digest(b))[1..].to_string();
     let mut out = tar::Builder::new(Vec::new());
     let mut add = |name: &str, data: &[u8]| {
         let mut h = tar::Header::new_ustar();
@@ -411,7 +411,7 @@ fn fake_image(index_platform: Option<(&str, &str)>) -> FakeImage {
     h.set_entry_type(tar::EntryType::Regular);
     b.append_data(&mut h, "data/file", &content[..]).unwrap();
     let layer = b.into_inner().unwrap();
-    let digest = |b: &[u8]| format!("sha256:{:x}", Sha256::digest(b));
+    let digest = |b: &[u8]| layerwaste::source::digest_string("sha256", &Sha256::digest(b));
     let layer_digest = digest(&layer);
     let config = json!({
         "os": "linux", "architecture": "amd64",
@@ -485,7 +485,7 @@ fn serve(mut stream: TcpStream, image: &FakeImage, fault: Fault) -> std::io::Res
         }
     }
     let path = request.split_whitespace().nth(1).unwrap_or("").to_string();
-    let digest = |b: &[u8]| format!("sha256:{:x}", Sha256::digest(b));
+    let digest = |b: &[u8]| layerwaste::source::digest_string("sha256", &Sha256::digest(b));
     let respond = |stream: &mut TcpStream, status: &str, kind: &str, body: &[u8], sent: usize| {
         let head = format!(
             "HTTP/1.1 {status}\r\nContent-Length: {}\r\nContent-Type: {kind}\r\n\
