@@ -470,6 +470,18 @@ pub fn looks_like_tar(head: &[u8]) -> bool {
     sum == stored
 }
 
+/// A digest as OCI writes it: `ALGORITHM:` and lower-case hex.
+pub fn digest_string(algorithm: &str, digest: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(algorithm.len() + 1 + 2 * digest.len());
+    out.push_str(algorithm);
+    out.push(':');
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -525,16 +537,4 @@ mod tests {
         );
         assert_eq!(split_transport("plain.tar").0, Transport::Any);
     }
-}
-
-/// A digest as OCI writes it: `ALGORITHM:` and lower-case hex.
-pub fn digest_string(algorithm: &str, digest: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(algorithm.len() + 1 + 2 * digest.len());
-    out.push_str(algorithm);
-    out.push(':');
-    for b in digest {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
