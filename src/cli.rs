@@ -34,6 +34,15 @@ pub enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Compare the waste of two images, e.g. main's build and a pull request's
     Diff(DiffArgs),
+    /// Print a completion script for a shell (e.g. `layerwaste completions bash >
+    /// ~/.local/share/bash-completion/completions/layerwaste`)
+    Completions {
+        /// The shell to write the script for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `layerwaste man > layerwaste.1`
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 
 mod bar;
 mod cli;
+mod manual;
 
 use std::io::{self, IsTerminal, Write};
 
@@ -23,6 +24,8 @@ fn main() -> std::process::ExitCode {
     let code = match cli.command {
         Command::Analyze(args) => run_analyze(&args),
         Command::Diff(args) => run_diff(&args),
+        Command::Completions { shell } => manual::completions(shell, &mut io::stdout().lock()),
+        Command::Man => manual::man(&mut io::stdout().lock()),
     };
     match code {
         Ok(code) => code.into(),

@@ -9,6 +9,7 @@ mod explain;
 mod formats;
 mod gate;
 mod hostile;
+mod manual;
 mod packaging;
 mod readme;
 mod sources;
