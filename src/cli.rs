@@ -105,6 +105,9 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions annotations: ::warning / ::error / ::notice (docs/formats.md)
     Github,
+    /// GitLab's code-quality report (Code Climate JSON), for a `codequality` artifact
+    /// (docs/formats.md)
+    Codeclimate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -12,6 +12,7 @@ use clap::{Parser, ValueEnum};
 use cli::{AnalyzeArgs, Cli, ColorArg, Command, DiffArgs, DiffFormat, FormatArg};
 use layerwaste::config::{self, Gate};
 use layerwaste::exit_codes::ExitCode;
+use layerwaste::report::codeclimate::CodeClimate;
 use layerwaste::report::github::Github;
 use layerwaste::report::json::Json;
 use layerwaste::report::markdown::Markdown;
@@ -175,6 +176,7 @@ fn renderer(args: &AnalyzeArgs, format: FormatArg) -> Box<dyn Render> {
         FormatArg::Markdown => Box::new(Markdown),
         FormatArg::Sarif => Box::new(Sarif),
         FormatArg::Github => Box::new(Github),
+        FormatArg::Codeclimate => Box::new(CodeClimate),
         FormatArg::Table => {
             let (width, styles) = terminal_style(args.color);
             Box::new(Table { width, styles })

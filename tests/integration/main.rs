@@ -3,6 +3,7 @@
 mod analyze;
 mod bench;
 mod build;
+mod codeclimate;
 mod common;
 mod dockerfile;
 mod explain;
