@@ -6,6 +6,7 @@ mod build;
 mod codeclimate;
 mod common;
 mod dockerfile;
+mod dockerfile_forms;
 mod explain;
 mod formats;
 mod gate;
