@@ -216,8 +216,10 @@ pub struct GateArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_step_wasted: Option<u64>,
 
-    /// The base image: its layers' waste is shown but never fails the build
-    #[arg(long, value_name = "IMAGE", conflicts_with = "base_layers")]
+    /// The base image: its layers' waste is shown but never fails the build. `auto`
+    /// (the default when a limit is set): the base the manifest's
+    /// org.opencontainers.image.base.* annotations name, when its diff IDs prove it
+    #[arg(long, value_name = "IMAGE|auto", conflicts_with = "base_layers")]
     pub base: Option<String>,
 
     /// The first N layers are the base image's
@@ -265,6 +267,13 @@ impl GateArgs {
     }
 }
 
+fn limits_empty(gate: &Gate) -> bool {
+    gate.max_wasted.is_none()
+        && gate.max_wasted_percent.is_none()
+        && gate.min_efficiency.is_none()
+        && gate.max_step_wasted.is_none()
+}
+
 /// The gate's settings as the library wants them.
 pub fn gate_options(gate: &Gate) -> GateOptions {
     GateOptions {
@@ -275,8 +284,12 @@ pub fn gate_options(gate: &Gate) -> GateOptions {
             max_step_wasted: gate.max_step_wasted,
         },
         base: match (&gate.base, gate.base_layers) {
+            (Some(auto), _) if auto == "auto" => Some(Base::Auto { explicit: true }),
             (Some(image), _) => Some(Base::Image(image.clone())),
             (None, Some(n)) => Some(Base::Layers(n)),
+            // The gate's default: the base the image's annotations prove, if any. It
+            // never counts a layer as the base's without its diff ID (docs/ci.md).
+            (None, None) if !limits_empty(gate) => Some(Base::Auto { explicit: false }),
             (None, None) => None,
         },
         ignore: gate.ignore.clone(),

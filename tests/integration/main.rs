@@ -1,6 +1,7 @@
 //! All integration tests, built as one binary (faster to link, one place to look).
 
 mod analyze;
+mod base_auto;
 mod bench;
 mod build;
 mod codeclimate;
