@@ -1,5 +1,6 @@
 //! All integration tests, built as one binary (faster to link, one place to look).
 
+mod action;
 mod analyze;
 mod base_auto;
 mod bench;
