@@ -7,6 +7,7 @@ mod bench;
 mod build;
 mod codeclimate;
 mod common;
+mod containerfile;
 mod dockerfile;
 mod dockerfile_forms;
 mod explain;
