@@ -6,15 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use crate::cache::{CacheKey, LayerCache};
 use crate::error::{Error, Result};
+use crate::explain::report::{ImageInfo, LayerFacts, Report};
 use crate::explain::{self, ExplainOptions};
-use crate::gate::{self, Limits};
+use crate::model::gate::{self, Thresholds};
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
-use crate::report::{ImageInfo, LayerFacts, Report};
-use crate::sanitize::escape_bytes;
 use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
+use crate::text::escape_bytes;
+use crate::walk::cache::{CacheKey, LayerCache};
 use crate::walk::{self, Compression, LayerIndex, WalkError, WalkOptions};
 
 /// Everything that shapes one analysis.
@@ -35,7 +35,7 @@ pub struct Options {
 /// What the CI gate counts and holds it to.
 #[derive(Debug, Clone, Default)]
 pub struct GateOptions {
-    pub limits: Limits,
+    pub thresholds: Thresholds,
     /// Which leading layers belong to the base image.
     pub base: Option<Base>,
     /// Globs of paths whose waste the gate does not count (`var/lib/dpkg/**`).
@@ -235,8 +235,8 @@ pub fn analyze_layered(
                             entry: None,
                         })
                         .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
-                    LayerSource::Indexed { build, size } => {
-                        let index = build(walk);
+                    LayerSource::TarSplit { path, size } => {
+                        let index = walk::walk_tar_split(path, walk, progress, cancel);
                         progress.advance(*size);
                         index
                     }
@@ -443,11 +443,11 @@ fn finish(
     };
     let explanation = explain::explain(&replay, &options.explain);
     let mut report = Report::build(image, &alignment, &outcome, &explanation, &facts, warnings);
-    let gated = !options.gate.limits.is_empty()
+    let gated = !options.gate.thresholds.is_empty()
         || options.gate.base.is_some()
         || !options.gate.ignore.is_empty();
     if gated {
-        let ignore = crate::config::IgnoreSet::new(&options.gate.ignore).map_err(Error::Usage)?;
+        let ignore = gate::IgnoreSet::new(&options.gate.ignore).map_err(Error::Usage)?;
         let is_ignored = |path: &[u8]| ignore.is_match(path);
         let (base_layers, base) = base_layers(name, &plan, options, &mut report.warnings)?;
         let scope = gate::Scope {
@@ -457,7 +457,7 @@ fn finish(
         let mut thresholds = gate::evaluate(
             &replay,
             &scope,
-            &options.gate.limits,
+            &options.gate.thresholds,
             &alignment.step_of_layer,
         );
         thresholds.base = base;

@@ -30,8 +30,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{FindingReport, Render, Report, StepReport};
-use crate::gate::Violation;
-use crate::sanitize::escape;
+use crate::model::gate::Violation;
+use crate::text::escape;
 
 pub struct CodeClimate;
 

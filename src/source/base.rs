@@ -82,7 +82,7 @@ pub fn find(
     let image = &plan.config.diff_ids;
     let mut tried = Vec::new();
     let consider = |c: Result<Candidate, String>, tried: &mut Vec<String>| match c {
-        Ok(c) => match crate::gate::base_layer_count(image, &c.diff_ids) {
+        Ok(c) => match prefix_len(image, &c.diff_ids) {
             Some(n) if n > 0 => Some((n, c)),
             _ => {
                 tried.push(format!(
@@ -135,6 +135,13 @@ pub fn find(
             tried.join("; ")
         )),
     }
+}
+
+/// How many layers `base` covers, when its diff IDs are the first of `image`'s. (The
+/// same rule as `--base IMAGE`, model::gate::base_layer_count; source sits below model
+/// and cannot import it.)
+fn prefix_len(image: &[String], base: &[String]) -> Option<usize> {
+    (base.len() <= image.len() && image.iter().zip(base).all(|(a, b)| a == b)).then_some(base.len())
 }
 
 /// The annotated digest's manifest in the analysed layout itself.

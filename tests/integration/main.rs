@@ -2,6 +2,7 @@
 
 mod action;
 mod analyze;
+mod architecture;
 mod base_auto;
 mod bench;
 mod build;
@@ -17,4 +18,5 @@ mod hostile;
 mod manual;
 mod packaging;
 mod readme;
+mod schema;
 mod sources;

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use clap::CommandFactory;
 
-use crate::cli::Cli;
-use layerwaste::exit_codes::ExitCode;
+use super::cli::Cli;
+use super::exit::ExitCode;
 
 pub fn completions(shell: clap_complete::Shell, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let mut command = Cli::command();
