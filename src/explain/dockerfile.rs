@@ -964,8 +964,14 @@ fn observe(created_by: &str) -> Observed {
     // also be the start of a RUN command with a comment in it, so the RUN reading is
     // kept, and the instruction reading is tied to the shell.
     if let Some(at) = s.find(" #(nop) ") {
-        let inner = observe_instruction(s[at + " #(nop) ".len()..].trim());
-        observed.under_shell = Some((s[..at].to_string(), Box::new(inner)));
+        let rest = s[at + " #(nop) ".len()..].trim();
+        // Only a keyword the builder writes after `#(nop)`; never RUN, which it records
+        // as the bare command line.
+        let keyword = rest.split(' ').next().unwrap_or("");
+        if keyword != "RUN" && KEYWORDS.contains(&keyword) {
+            let inner = observe_instruction(rest);
+            observed.under_shell = Some((s[..at].to_string(), Box::new(inner)));
+        }
     }
     observed
 }

@@ -645,3 +645,30 @@ fn too_many_instructions_is_an_error_that_names_the_line() {
         err.message
     );
 }
+
+#[test]
+fn only_an_instruction_keyword_follows_the_shell_and_nop() {
+    // A RUN whose command has `#(nop)` in it is a RUN, not what follows the comment.
+    let dockerfile = "FROM base\nSHELL [\"/bin/bash\", \"-c\"]\nRUN echo x #(nop) y\n";
+    assert_eq!(
+        map(
+            dockerfile,
+            &[
+                ("/bin/bash -c #(nop)  SHELL [/bin/bash -c]", true),
+                ("/bin/bash -c echo x #(nop) y", false),
+            ]
+        ),
+        [Some(2), Some(3)]
+    );
+    // `#(nop) echo y` under the shell is not read as an instruction at all.
+    assert_eq!(
+        map(
+            "FROM base\nSHELL [\"/bin/bash\", \"-c\"]\nRUN y\n",
+            &[
+                ("/bin/bash -c #(nop)  SHELL [/bin/bash -c]", true),
+                ("/bin/bash -c #(nop) y", false),
+            ]
+        ),
+        [Some(2), None]
+    );
+}
