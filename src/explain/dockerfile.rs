@@ -5,7 +5,7 @@
 //! | builder | `RUN make` | `COPY a /dst` | `ENV A=1` |
 //! | --- | --- | --- | --- |
 //! | BuildKit | `RUN /bin/sh -c make # buildkit` | `COPY a /dst # buildkit` | `ENV A=1` |
-//! | classic `docker build` | `/bin/sh -c make` | `/bin/sh -c #(nop) COPY file:<sha> in /dst ` | `/bin/sh -c #(nop)  ENV A=1` |
+//! | classic `docker build` | `/bin/sh -c make` | `/bin/sh -c #(nop) COPY file:<sha> in /dst ` | `/bin/sh -c #(nop)  ENV A=1` (after `SHELL`, that shell: `/bin/bash -o pipefail -c #(nop)  ENV A=1`) |
 //! | buildah | `/bin/sh -c make` (RUN flags kept) | `/bin/sh -c #(nop) COPY file:<sha> in /dst ` | `/bin/sh -c #(nop) ENV A=1` |
 //! | kaniko | `RUN make` (the line as written) | `COPY a /dst` | `ENV A=1` |
 //!
@@ -14,7 +14,10 @@
 //! as written. So each instruction of the Dockerfile is turned into every form a builder
 //! could have recorded, and a step matches an instruction when its normalised
 //! `created_by` equals one of them. A `COPY`/`ADD` recorded only as `file:<sha> in /dst`
-//! matches by kind and destination.
+//! matches by kind and destination (the classic builder glues flags onto it:
+//! `--chown=0:0file:<sha>`). `ENV`, `LABEL`, `WORKDIR` and `USER` are recorded with
+//! their variables expanded, the base image's too, so a variable the file does not
+//! define becomes a hole that matches one space-free run of characters.
 //!
 //! Only the final stage's instructions are in the image, after the base image's steps;
 //! if the final stage is `FROM <earlier stage>`, that stage's instructions come first.
