@@ -4,6 +4,7 @@ use std::io::{self, IsTerminal};
 
 use anyhow::Context;
 use clap::ValueEnum;
+use layerwaste::report::codeclimate::CodeClimate;
 use layerwaste::report::github::Github;
 use layerwaste::report::json::Json;
 use layerwaste::report::markdown::Markdown;
@@ -69,6 +70,7 @@ fn renderer(args: &AnalyzeArgs, format: FormatArg) -> Box<dyn Render> {
         FormatArg::Markdown => Box::new(Markdown),
         FormatArg::Sarif => Box::new(Sarif),
         FormatArg::Github => Box::new(Github),
+        FormatArg::Codeclimate => Box::new(CodeClimate),
         FormatArg::Table => {
             let (width, styles) = terminal::style(args.color);
             Box::new(Table { width, styles })

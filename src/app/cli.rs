@@ -34,6 +34,15 @@ pub enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Compare the waste of two images, e.g. main's build and a pull request's
     Diff(DiffArgs),
+    /// Print a completion script for a shell (e.g. `layerwaste completions bash >
+    /// ~/.local/share/bash-completion/completions/layerwaste`)
+    Completions {
+        /// The shell to write the script for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `layerwaste man > layerwaste.1`
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -101,6 +110,9 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions annotations: ::warning / ::error / ::notice (docs/formats.md)
     Github,
+    /// GitLab's code-quality report (Code Climate JSON), for a `codequality` artifact
+    /// (docs/formats.md)
+    Codeclimate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -209,8 +221,10 @@ pub struct GateArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_step_wasted: Option<u64>,
 
-    /// The base image: its layers' waste is shown but never fails the build
-    #[arg(long, value_name = "IMAGE", conflicts_with = "base_layers")]
+    /// The base image: its layers' waste is shown but never fails the build. `auto`
+    /// (the default when a limit is set): the base the manifest's
+    /// org.opencontainers.image.base.* annotations name, when its diff IDs prove it
+    #[arg(long, value_name = "IMAGE|auto", conflicts_with = "base_layers")]
     pub base: Option<String>,
 
     /// The first N layers are the base image's
@@ -265,8 +279,12 @@ pub fn gate_options(gate: &Gate) -> GateOptions {
     GateOptions {
         thresholds: gate.thresholds.clone(),
         base: match (&gate.base, gate.base_layers) {
+            (Some(auto), _) if auto == "auto" => Some(Base::Auto { explicit: true }),
             (Some(image), _) => Some(Base::Image(image.clone())),
             (None, Some(n)) => Some(Base::Layers(n)),
+            // The gate's default: the base the image's annotations prove, if any. It
+            // never counts a layer as the base's without its diff ID (docs/ci.md).
+            (None, None) if !gate.thresholds.is_empty() => Some(Base::Auto { explicit: false }),
             (None, None) => None,
         },
         ignore: gate.ignore.clone(),

@@ -11,6 +11,7 @@ pub mod units;
 
 mod analyze;
 mod diff;
+mod manual;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -29,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
         Command::Diff(args) => diff::run(&args),
+        Command::Completions { shell } => manual::completions(shell, &mut io::stdout().lock()),
+        Command::Man => manual::man(&mut io::stdout().lock()),
     }
 }
 

@@ -70,6 +70,10 @@ pub struct GateVerdict {
     pub base_wasted_bytes: u64,
     pub counted_efficiency: f64,
     pub violations: Vec<Violation>,
+    /// Where the base image ends and how that is known (`--base`, `--base-layers`,
+    /// `--base auto`); absent when no base was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<crate::source::base::BaseInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -194,6 +198,7 @@ pub fn evaluate(
         base_wasted_bytes: base,
         counted_efficiency: efficiency,
         violations,
+        base: None,
     }
 }
 

@@ -1,7 +1,8 @@
 //! Renderers: each turns the report model ([`crate::explain::report`]) into a table,
-//! JSON, markdown, SARIF or annotations, writing to any `Write`. Nothing here decides
-//! what a figure or a finding is.
+//! JSON, markdown, SARIF, annotations or GitLab code quality, writing to any `Write`.
+//! Nothing here decides what a figure or a finding is.
 
+pub mod codeclimate;
 pub mod diff;
 pub mod github;
 pub mod json;

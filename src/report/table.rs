@@ -205,6 +205,25 @@ impl Table {
     }
 }
 
+/// Which layers the gate left out as the base image's, and how that is known. The
+/// name comes from the image's annotations: escaped like every image-made string.
+fn base_line(report: &Report, base: &crate::source::base::BaseInfo) -> String {
+    let how = crate::text::escape(&base.how);
+    if base.layers == 0 {
+        return format!("base image: none, all layers gated: {how}");
+    }
+    let last_step = report
+        .layers
+        .get(base.layers - 1)
+        .map(|l| format!("steps 0–{}, ", l.step))
+        .unwrap_or_default();
+    format!(
+        "base image: {last_step}layers 0–{} (not gated), found by {}: {how}",
+        base.layers - 1,
+        base.found
+    )
+}
+
 impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let s = &self.styles;
@@ -240,6 +259,9 @@ impl Render for Table {
             sum.efficiency * 100.0
         );
         writeln!(out, "{}", s.bold(&total))?;
+        if let Some(base) = report.thresholds.as_ref().and_then(|t| t.base.as_ref()) {
+            writeln!(out, "{}", base_line(report, base))?;
+        }
         self.paths(report, out)?;
         Ok(())
     }

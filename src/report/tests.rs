@@ -224,6 +224,7 @@ impl ReportBuilder {
             base_wasted_bytes: 0,
             counted_efficiency: 1.0 - wasted as f64 / total.max(1) as f64,
             violations,
+            base: None,
         });
         self
     }

@@ -17,6 +17,8 @@ pub struct Plan {
     pub config: ImageConfig,
     pub layers: Vec<LayerRef>,
     pub tags: Vec<String>,
+    /// The manifest's annotations (OCI), e.g. `org.opencontainers.image.base.name`.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -70,6 +72,8 @@ struct IndexDoc {
 struct ManifestDoc {
     config: Descriptor,
     layers: Vec<Descriptor>,
+    #[serde(default)]
+    annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +225,7 @@ fn plan_docker_save(blobs: &dyn Blobs, options: &PlanOptions) -> Result<Plan> {
         config,
         layers,
         tags: entry.repo_tags.clone().unwrap_or_default(),
+        annotations: Default::default(),
     })
 }
 
@@ -415,6 +420,7 @@ fn plan_oci(blobs: &dyn Blobs, options: &PlanOptions) -> Result<Plan> {
         config,
         layers,
         tags: Vec::new(),
+        annotations: manifest.annotations.unwrap_or_default(),
     })
 }
 

@@ -4,6 +4,7 @@
 //! plus a way to read each layer, or in a stream read once. docs/sources.md describes
 //! each source for users.
 
+pub mod base;
 pub mod blob;
 pub mod docker_root;
 pub mod layout;

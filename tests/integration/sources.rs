@@ -32,7 +32,7 @@ fn reference() -> &'static (Value, Value) {
 }
 
 /// The endpoints start.sh wrote, or `None` after a skip message.
-fn services() -> Option<&'static HashMap<String, String>> {
+pub(crate) fn services() -> Option<&'static HashMap<String, String>> {
     static SERVICES: OnceLock<Option<HashMap<String, String>>> = OnceLock::new();
     let loaded = SERVICES.get_or_init(|| {
         // Where start.sh wrote it: as told, in its state directory, or the default.
@@ -57,7 +57,7 @@ fn services() -> Option<&'static HashMap<String, String>> {
     loaded.as_ref()
 }
 
-fn service<'a>(s: &'a HashMap<String, String>, key: &str) -> &'a str {
+pub(crate) fn service<'a>(s: &'a HashMap<String, String>, key: &str) -> &'a str {
     s.get(key)
         .map(String::as_str)
         .unwrap_or_else(|| panic!("{key} is missing from services.env"))
