@@ -77,7 +77,10 @@ impl Layer {
     fn finish(self) -> io::Result<String> {
         let mut w = self.out.into_inner()?;
         w.flush()?;
-        Ok(format!("sha256:{:x}", w.hash.finalize()))
+        Ok(layerwaste::source::digest_string(
+            "sha256",
+            &w.hash.finalize(),
+        ))
     }
 }
 
@@ -209,7 +212,10 @@ fn main() -> io::Result<()> {
         })).collect::<Vec<_>>(),
     });
     let config = serde_json::to_vec(&config)?;
-    let config_name = format!("{:x}.json", Sha256::digest(&config));
+    let config_name = format!(
+        "{}.json",
+        &layerwaste::source::digest_string("sha256", &Sha256::digest(&config))[7..]
+    );
     let layer_names: Vec<String> = (0..names.len()).map(|i| format!("{i}/layer.tar")).collect();
     let manifest = serde_json::to_vec(&serde_json::json!([{
         "Config": config_name,

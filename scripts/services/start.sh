@@ -31,11 +31,15 @@ log() { echo "services: $*" >&2; }
 # --- tools -------------------------------------------------------------------------
 missing=()
 for pair in dockerd:docker.io podman:podman docker-registry:docker-registry \
-            htpasswd:apache2-utils skopeo:skopeo curl:curl; do
+            htpasswd:apache2-utils skopeo:skopeo curl:curl buildah:buildah \
+            strip:binutils; do
   command -v "${pair%%:*}" >/dev/null || missing+=("${pair#*:}")
 done
 # A Docker CLI for `docker load`; docker.io brings one, but a separately installed
-# client (/usr/local/bin/docker) may shadow it, which is fine.
+# client (/usr/local/bin/docker) may shadow it, which is fine. The BuildKit tests
+# (tests/integration/dockerfile_forms.rs) call docker.io's own /usr/bin/docker, whose
+# 20.10 CLI runs BuildKit without the buildx plugin. buildah builds the --base auto and
+# Containerfile tests' images; strip makes the latter's binary small.
 if [ ${#missing[@]} -gt 0 ]; then
   [ "${LAYERWASTE_SERVICES_NO_APT:-0}" = 1 ] && { log "missing: ${missing[*]}"; exit 1; }
   log "installing ${missing[*]} (apt)"

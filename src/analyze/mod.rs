@@ -6,15 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use crate::cache::{CacheKey, LayerCache};
 use crate::error::{Error, Result};
+use crate::explain::report::{ImageInfo, LayerFacts, Report};
 use crate::explain::{self, ExplainOptions};
-use crate::gate::{self, Limits};
+use crate::model::gate::{self, Thresholds};
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
-use crate::report::{ImageInfo, LayerFacts, Report};
-use crate::sanitize::escape_bytes;
 use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
+use crate::text::escape_bytes;
+use crate::walk::cache::{CacheKey, LayerCache};
 use crate::walk::{self, Compression, LayerIndex, WalkError, WalkOptions};
 
 /// Everything that shapes one analysis.
@@ -35,7 +35,7 @@ pub struct Options {
 /// What the CI gate counts and holds it to.
 #[derive(Debug, Clone, Default)]
 pub struct GateOptions {
-    pub limits: Limits,
+    pub thresholds: Thresholds,
     /// Which leading layers belong to the base image.
     pub base: Option<Base>,
     /// Globs of paths whose waste the gate does not count (`var/lib/dpkg/**`).
@@ -48,6 +48,11 @@ pub enum Base {
     Layers(usize),
     /// `--base IMAGE`: its diff IDs must be a prefix of the analysed image's.
     Image(String),
+    /// `--base auto`: the base the manifest's annotations name, when its diff IDs can
+    /// be read and are a prefix of the image's (source::base). `explicit` is false
+    /// when it is only the gate's default: then an image that names no base at all
+    /// gets no warning.
+    Auto { explicit: bool },
 }
 
 impl Default for Options {
@@ -78,10 +83,54 @@ pub fn analyze(spec: &str, options: &Options, progress: &dyn Progress) -> Result
     Ok(report)
 }
 
-/// How many leading layers belong to the base image.
-fn base_layers(plan: &Plan, options: &Options) -> Result<usize> {
+/// How many leading layers belong to the base image, and how that is known.
+fn base_layers(
+    name: &str,
+    plan: &Plan,
+    options: &Options,
+    warnings: &mut Vec<String>,
+) -> Result<(usize, Option<source::base::BaseInfo>)> {
+    let given = |layers: usize, found: &'static str, image: Option<&String>, how: String| {
+        Some(source::base::BaseInfo {
+            layers,
+            found,
+            name: image.cloned(),
+            digest: None,
+            how,
+        })
+    };
     match &options.gate.base {
-        None => Ok(0),
+        Some(Base::Auto { explicit }) => {
+            let info = source::base::find(name, plan, &options.plan, &options.source);
+            let named = plan.annotations.contains_key(source::base::BASE_NAME)
+                || plan.annotations.contains_key(source::base::BASE_DIGEST);
+            if info.found == "none" && (*explicit || named) {
+                warnings.push(format!("--base auto: {}", info.how));
+            }
+            Ok((info.layers, Some(info)))
+        }
+        other => {
+            let n = base_layers_given(plan, options)?;
+            let info = match other {
+                Some(Base::Layers(_)) => {
+                    given(n, "flag-layers", None, format!("--base-layers {n}"))
+                }
+                Some(Base::Image(image)) => given(
+                    n,
+                    "flag-image",
+                    Some(image),
+                    format!("--base {image}: its {n} diff IDs are the image's first"),
+                ),
+                _ => None,
+            };
+            Ok((n, info))
+        }
+    }
+}
+
+fn base_layers_given(plan: &Plan, options: &Options) -> Result<usize> {
+    match &options.gate.base {
+        None | Some(Base::Auto { .. }) => Ok(0),
         Some(Base::Layers(n)) if *n <= plan.layers.len() => Ok(*n),
         Some(Base::Layers(n)) => Err(Error::Usage(format!(
             "--base-layers {n}: the image has only {} layers",
@@ -186,8 +235,8 @@ pub fn analyze_layered(
                             entry: None,
                         })
                         .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
-                    LayerSource::Indexed { build, size } => {
-                        let index = build(walk);
+                    LayerSource::TarSplit { path, size } => {
+                        let index = walk::walk_tar_split(path, walk, progress, cancel);
                         progress.advance(*size);
                         index
                     }
@@ -394,22 +443,25 @@ fn finish(
     };
     let explanation = explain::explain(&replay, &options.explain);
     let mut report = Report::build(image, &alignment, &outcome, &explanation, &facts, warnings);
-    let gated = !options.gate.limits.is_empty()
+    let gated = !options.gate.thresholds.is_empty()
         || options.gate.base.is_some()
         || !options.gate.ignore.is_empty();
     if gated {
-        let ignore = crate::config::IgnoreSet::new(&options.gate.ignore).map_err(Error::Usage)?;
+        let ignore = gate::IgnoreSet::new(&options.gate.ignore).map_err(Error::Usage)?;
         let is_ignored = |path: &[u8]| ignore.is_match(path);
+        let (base_layers, base) = base_layers(name, &plan, options, &mut report.warnings)?;
         let scope = gate::Scope {
-            base_layers: base_layers(&plan, options)?,
+            base_layers,
             ignore: &is_ignored,
         };
-        report.thresholds = Some(gate::evaluate(
+        let mut thresholds = gate::evaluate(
             &replay,
             &scope,
-            &options.gate.limits,
+            &options.gate.thresholds,
             &alignment.step_of_layer,
-        ));
+        );
+        thresholds.base = base;
+        report.thresholds = Some(thresholds);
     }
     Ok(report)
 }

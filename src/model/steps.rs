@@ -80,6 +80,13 @@ pub fn instruction(created_by: &str) -> String {
     if let Some(rest) = s.strip_prefix("/bin/sh -c #(nop)") {
         return rest.trim().to_string();
     }
+    // The classic builder after a `SHELL`: `/bin/bash -o pipefail -c #(nop)  USER x`.
+    if let Some((shell, rest)) = s.split_once(" #(nop) ") {
+        let last = shell.split_whitespace().last().unwrap_or("");
+        if shell.starts_with('/') && last.starts_with('-') && !shell.contains(['"', '\'']) {
+            return rest.trim().to_string();
+        }
+    }
     if let Some(rest) = s.strip_prefix("|") {
         // Classic builder with build args: `|2 A=1 B=2 /bin/sh -c cmd`.
         if let Some(at) = rest.find("/bin/sh -c ") {
@@ -105,6 +112,19 @@ mod tests {
             empty_layer: empty,
             comment: None,
         }
+    }
+
+    #[test]
+    fn classic_records_after_shell_read_as_the_instruction() {
+        assert_eq!(
+            instruction("/bin/bash -o pipefail -c #(nop)  USER nobody"),
+            "USER nobody"
+        );
+        // A RUN under that shell stays a command line.
+        assert_eq!(
+            instruction("/bin/bash -o pipefail -c make"),
+            "/bin/bash -o pipefail -c make"
+        );
     }
 
     #[test]

@@ -5,15 +5,9 @@
 
 use std::io::Write;
 
-use bytesize::ByteSize;
-
 use super::{Render, Report, StepReport};
-use crate::sanitize::escape;
-
-/// Human size, in SI units as `docker images` prints them.
-pub fn human(bytes: u64) -> String {
-    ByteSize(bytes).display().si().to_string()
-}
+use crate::text::escape;
+pub use crate::text::{human, truncate};
 
 /// Terminal styling, all no-ops when colour is off.
 #[derive(Debug, Clone, Copy)]
@@ -88,16 +82,6 @@ impl Table {
         let line = format!("{fixed}{}", truncate(&text, room));
         (line, step.wasted_bytes > 0)
     }
-}
-
-/// Cuts `s` to at most `max` characters, marking the cut with `…`.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Wraps prose to `width` columns, indenting continuation lines.
@@ -221,6 +205,25 @@ impl Table {
     }
 }
 
+/// Which layers the gate left out as the base image's, and how that is known. The
+/// name comes from the image's annotations: escaped like every image-made string.
+fn base_line(report: &Report, base: &crate::source::base::BaseInfo) -> String {
+    let how = crate::text::escape(&base.how);
+    if base.layers == 0 {
+        return format!("base image: none, all layers gated: {how}");
+    }
+    let last_step = report
+        .layers
+        .get(base.layers - 1)
+        .map(|l| format!("steps 0–{}, ", l.step))
+        .unwrap_or_default();
+    format!(
+        "base image: {last_step}layers 0–{} (not gated), found by {}: {how}",
+        base.layers - 1,
+        base.found
+    )
+}
+
 impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let s = &self.styles;
@@ -256,6 +259,9 @@ impl Render for Table {
             sum.efficiency * 100.0
         );
         writeln!(out, "{}", s.bold(&total))?;
+        if let Some(base) = report.thresholds.as_ref().and_then(|t| t.base.as_ref()) {
+            writeln!(out, "{}", base_line(report, base))?;
+        }
         self.paths(report, out)?;
         Ok(())
     }

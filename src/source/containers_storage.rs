@@ -13,8 +13,9 @@
 //!   layer's files are in the driver's diff directory (`overlay/<id>/diff`,
 //!   `vfs/dir/<id>`).
 //!
-//! So this is the Docker data root's route: the headers come from tar-split through
-//! [`crate::source::docker_root::index_tar_split`], and no file content is read. The
+//! So this is the Docker data root's route: each layer is a [`LayerSource::TarSplit`],
+//! whose recorded headers the walker reads like any layer's, and no file content is
+//! read. The
 //! diff directory is only checked to be there, so that a layer whose files are gone is
 //! an error rather than figures for a layer that no longer exists.
 
@@ -25,7 +26,6 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::source::containerd::name_forms;
-use crate::source::docker_root::index_tar_split;
 use crate::source::layout::{self, PlanOptions};
 use crate::source::{LayerSource, LayeredImage, MemoryBlobs};
 
@@ -437,8 +437,8 @@ fn open_image(
             .diff_size
             .and_then(|s| u64::try_from(s).ok())
             .unwrap_or(0);
-        sources.push(LayerSource::Indexed {
-            build: Box::new(move |walk| index_tar_split(&tar_split, walk)),
+        sources.push(LayerSource::TarSplit {
+            path: tar_split,
             size,
         });
     }

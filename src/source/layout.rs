@@ -17,6 +17,8 @@ pub struct Plan {
     pub config: ImageConfig,
     pub layers: Vec<LayerRef>,
     pub tags: Vec<String>,
+    /// The manifest's annotations (OCI), e.g. `org.opencontainers.image.base.name`.
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -70,6 +72,8 @@ struct IndexDoc {
 struct ManifestDoc {
     config: Descriptor,
     layers: Vec<Descriptor>,
+    #[serde(default)]
+    annotations: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -221,6 +225,7 @@ fn plan_docker_save(blobs: &dyn Blobs, options: &PlanOptions) -> Result<Plan> {
         config,
         layers,
         tags: entry.repo_tags.clone().unwrap_or_default(),
+        annotations: Default::default(),
     })
 }
 
@@ -287,8 +292,8 @@ fn verify_named_blob(
         return Ok(None);
     };
     let found = match expected.split_once(':').map(|(alg, _)| alg) {
-        Some("sha256") => format!("sha256:{:x}", Sha256::digest(bytes)),
-        Some("sha512") => format!("sha512:{:x}", Sha512::digest(bytes)),
+        Some("sha256") => crate::source::digest_string("sha256", &Sha256::digest(bytes)),
+        Some("sha512") => crate::source::digest_string("sha512", &Sha512::digest(bytes)),
         // An algorithm we cannot check: report the digest, unverified.
         _ => return Ok(Some(expected)),
     };
@@ -415,6 +420,7 @@ fn plan_oci(blobs: &dyn Blobs, options: &PlanOptions) -> Result<Plan> {
         config,
         layers,
         tags: Vec::new(),
+        annotations: manifest.annotations.unwrap_or_default(),
     })
 }
 
@@ -422,7 +428,7 @@ fn bad_digest(blobs: &dyn Blobs, document: &str, digest: &str) -> Error {
     Error::Metadata {
         source_name: blobs.source_name().to_string(),
         document: document.to_string(),
-        why: format!("malformed digest {:?}", crate::sanitize::escape(digest)),
+        why: format!("malformed digest {:?}", crate::text::escape(digest)),
     }
 }
 
@@ -554,7 +560,7 @@ mod tests {
     use crate::source::store::MemoryBlobs;
 
     fn sha(bytes: &[u8]) -> String {
-        format!("sha256:{:x}", Sha256::digest(bytes))
+        crate::source::digest_string("sha256", &Sha256::digest(bytes))
     }
 
     fn oci(platforms: &[(&str, &str)]) -> MemoryBlobs {

@@ -4,11 +4,14 @@
 //! plus a way to read each layer, or in a stream read once. docs/sources.md describes
 //! each source for users.
 
+pub mod base;
 pub mod blob;
 pub mod containerd;
 pub mod containers_storage;
 pub mod docker_root;
 pub mod layout;
+pub mod reference;
+#[cfg(feature = "remote")]
 pub mod remote;
 pub mod store;
 
@@ -165,13 +168,6 @@ impl LayerRef {
 /// Opens a layer's blob as a stream, once per call.
 pub type OpenLayer = Box<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
 
-/// Builds a layer's index without a tar stream (Docker's tar-split metadata).
-pub type BuildIndex = Box<
-    dyn Fn(&crate::walk::WalkOptions) -> Result<crate::walk::LayerIndex, crate::walk::WalkError>
-        + Send
-        + Sync,
->;
-
 /// How to read one layer's blob.
 pub enum LayerSource {
     /// A byte range of a local file: read with `pread`, seeking past file data, and
@@ -180,10 +176,10 @@ pub enum LayerSource {
     /// A stream opened on demand (a registry blob, say): read once, hashed as it goes.
     /// `size` is the stored size when known, for scheduling and progress.
     Stream { open: OpenLayer, size: Option<u64> },
-    /// Headers known without reading the layer (Docker's data root keeps every tar
-    /// header, and a checksum of each file, in `tar-split.json.gz`). `size` is the
-    /// uncompressed layer size, for scheduling.
-    Indexed { build: BuildIndex, size: u64 },
+    /// Headers known without reading the layer: a tar-split file (Docker's data root,
+    /// containers/storage) keeps every tar header and a checksum of each file. `size`
+    /// is the uncompressed layer size, for scheduling.
+    TarSplit { path: PathBuf, size: u64 },
 }
 
 impl LayerSource {
@@ -191,7 +187,7 @@ impl LayerSource {
         match self {
             LayerSource::File(l) => l.len,
             LayerSource::Stream { size, .. } => size.unwrap_or(0),
-            LayerSource::Indexed { size, .. } => *size,
+            LayerSource::TarSplit { size, .. } => *size,
         }
     }
 }
@@ -203,9 +199,11 @@ impl fmt::Debug for LayerSource {
             LayerSource::Stream { size, .. } => {
                 f.debug_struct("Stream").field("size", size).finish()
             }
-            LayerSource::Indexed { size, .. } => {
-                f.debug_struct("Indexed").field("size", size).finish()
-            }
+            LayerSource::TarSplit { path, size } => f
+                .debug_struct("TarSplit")
+                .field("path", path)
+                .field("size", size)
+                .finish(),
         }
     }
 }
@@ -246,7 +244,7 @@ pub struct SourceOptions {
     /// Read a named image from this containers/storage root, as `containers-storage:`.
     pub storage_root: Option<PathBuf>,
     /// Told which route an engine image takes (containerd or export), for `-v`.
-    pub notice: containerd::engine::Notice,
+    pub notice: containerd::Notice,
 }
 
 /// How the user may force the layout (skopeo's transport names).
@@ -291,59 +289,87 @@ fn is_image_name(spec: &str) -> bool {
     {
         return false;
     }
-    let (rest, digest) = match spec.split_once('@') {
-        Some((r, d)) => (r, Some(d)),
-        None => (spec, None),
-    };
-    if let Some(d) = digest {
-        let ok = d.split_once(':').is_some_and(|(alg, hex)| {
-            !alg.is_empty() && !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        });
-        if !ok {
-            return false;
-        }
-    }
-    // A tag is after the last ':' that follows the last '/' (a ':' before it is a port).
-    let (repository, tag) = match rest.rsplit_once(':') {
-        Some((r, t)) if !t.contains('/') => (r, Some(t)),
-        _ => (rest, None),
-    };
-    if let Some(t) = tag {
-        let ok = !t.is_empty()
-            && t.len() <= 128
-            && t.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-            && !t.starts_with(['.', '-']);
-        if !ok {
-            return false;
-        }
-    }
-    let mut parts = repository.split('/').peekable();
-    let mut first = true;
-    while let Some(part) = parts.next() {
-        // The first of several components may be a registry host: `host:port`, dots,
-        // upper case allowed.
-        let host_ok = first
-            && parts.peek().is_some()
-            && !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b".-:".contains(&b));
-        let path_ok = !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-            && part.starts_with(|c: char| c.is_ascii_alphanumeric());
-        if !(host_ok || path_ok) {
-            return false;
-        }
-        first = false;
-    }
-    true
+    reference::is_id_prefix(spec) || reference::parse(spec).is_some()
 }
 
 const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
 const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+#[cfg(feature = "remote")]
+fn open_engine(
+    spec: &str,
+    name: &str,
+    explicit: bool,
+    options: &PlanOptions,
+    sources: &SourceOptions,
+) -> Result<Opened> {
+    // An engine on the containerd image store is read through containerd.
+    containerd::engine::open_engine_image(spec, name, explicit, options, sources)
+}
+
+#[cfg(feature = "remote")]
+fn open_containerd(
+    spec: &str,
+    name: &str,
+    options: &PlanOptions,
+    sources: &SourceOptions,
+) -> Result<Opened> {
+    containerd::api::open(spec, name, options, sources).map(|i| Opened::Layered(Box::new(i)))
+}
+
+#[cfg(not(feature = "remote"))]
+fn open_containerd(
+    spec: &str,
+    _name: &str,
+    _options: &PlanOptions,
+    _sources: &SourceOptions,
+) -> Result<Opened> {
+    Err(without_remote(spec, "read images through containerd's API"))
+}
+
+#[cfg(feature = "remote")]
+fn open_registry(
+    spec: &str,
+    reference: &str,
+    options: &PlanOptions,
+    sources: &SourceOptions,
+) -> Result<Opened> {
+    remote::registry::open(spec, reference, options, sources).map(|i| Opened::Layered(Box::new(i)))
+}
+
+/// Built without the `remote` feature: files, stdin and data roots only.
+#[cfg(not(feature = "remote"))]
+fn open_engine(
+    spec: &str,
+    _name: &str,
+    _explicit: bool,
+    _options: &PlanOptions,
+    _sources: &SourceOptions,
+) -> Result<Opened> {
+    Err(without_remote(
+        spec,
+        "read images from a Docker or Podman engine",
+    ))
+}
+
+#[cfg(not(feature = "remote"))]
+fn open_registry(
+    spec: &str,
+    _reference: &str,
+    _options: &PlanOptions,
+    _sources: &SourceOptions,
+) -> Result<Opened> {
+    Err(without_remote(spec, "read images from a registry"))
+}
+
+#[cfg(not(feature = "remote"))]
+fn without_remote(spec: &str, what: &str) -> Error {
+    Error::Usage(format!(
+        "{spec}: this layerwaste was built without the `remote` feature, which it needs to \
+         {what}; pass an image file (`docker save NAME -o image.tar`) or rebuild with \
+         default features"
+    ))
+}
 
 /// Opens an image named on the command line: `-` is stdin; `docker-daemon:NAME` and
 /// a bare name that is not a path go to the local engine; `docker://REF` to a
@@ -359,8 +385,7 @@ pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Resul
         return containerd::open_offline(root, spec, options).map(|i| Opened::Layered(Box::new(i)));
     }
     if let Some(name) = spec.strip_prefix("containerd://") {
-        return containerd::api::open(spec, name, options, sources)
-            .map(|i| Opened::Layered(Box::new(i)));
+        return open_containerd(spec, name, options, sources);
     }
     if let Some(rest) = spec.strip_prefix("containers-storage:") {
         return containers_storage::open(spec, rest, sources.storage_root.as_deref(), options)
@@ -375,15 +400,14 @@ pub fn open(spec: &str, options: &PlanOptions, sources: &SourceOptions) -> Resul
         return docker_root::open(root, name, options).map(|i| Opened::Layered(Box::new(i)));
     }
     if let Some(name) = spec.strip_prefix("docker-daemon:") {
-        return containerd::engine::open_engine_image(spec, name, true, options, sources);
+        return open_engine(spec, name, true, options, sources);
     }
     if let Some(reference) = spec.strip_prefix("docker://") {
-        return remote::registry::open(spec, reference, options, sources)
-            .map(|i| Opened::Layered(Box::new(i)));
+        return open_registry(spec, reference, options, sources);
     }
     let (transport, path_str) = split_transport(spec);
     if transport == Transport::Any && !Path::new(spec).exists() && is_image_name(spec) {
-        return containerd::engine::open_engine_image(spec, spec, false, options, sources);
+        return open_engine(spec, spec, false, options, sources);
     }
     let path = PathBuf::from(path_str);
     let meta = std::fs::metadata(&path).map_err(|source| Error::Open {
@@ -505,6 +529,18 @@ pub fn looks_like_tar(head: &[u8]) -> bool {
     sum == stored
 }
 
+/// A digest as OCI writes it: `ALGORITHM:` and lower-case hex.
+pub fn digest_string(algorithm: &str, digest: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(algorithm.len() + 1 + 2 * digest.len());
+    out.push_str(algorithm);
+    out.push(':');
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -527,7 +563,7 @@ mod tests {
             "myapp:latest",
             "localhost/myapp",
             "localhost:5000/team/app:v1.2",
-            "registry.example.com/team/app@sha256:abcdef",
+            "registry.example.com/team/app@sha256:abababababababababababababababababababababababababababababababab",
             "364ffdae9de0",
             "sha256:364ffdae9de0808c60a706533438cadfa4410ede6c34f523e93b409f8fc352d3",
         ] {

@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 pub fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
+    layerwaste::source::digest_string("sha256", &Sha256::digest(bytes))
 }
 
 fn hex(digest: &str) -> &str {

@@ -185,5 +185,5 @@ fn formats_doc_output_is_real() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 3);
+    assert_eq!(checked, 4);
 }

@@ -1,15 +1,23 @@
 //! All integration tests, built as one binary (faster to link, one place to look).
 
+mod action;
 mod analyze;
+mod architecture;
+mod base_auto;
 mod bench;
 mod build;
+mod codeclimate;
 mod common;
+mod containerfile;
 mod dockerfile;
+mod dockerfile_forms;
 mod explain;
 mod formats;
 mod gate;
 mod hostile;
+mod manual;
 mod packaging;
 mod readme;
+mod schema;
 mod sources;
 mod stores;

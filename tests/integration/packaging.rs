@@ -44,7 +44,7 @@ fn write_tar(path: &Path, files: &BTreeMap<String, Vec<u8>>) {
 }
 
 fn sha(data: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(data))
+    layerwaste::source::digest_string("", &Sha256::digest(data))[1..].to_string()
 }
 
 /// The legacy archive re-packed as Docker 25+ `docker save` writes it: an OCI layout

@@ -168,7 +168,7 @@ fn containerd_offline_bad_input_exits_2_with_the_reason() {
              {IMAGE}:latest, {IMAGE}:oci-gzip"
         )
     );
-    // A typo: close names.
+    // A typo: close names, nearest first (other images of the store may follow).
     let err = failure(
         &[
             "--containerd-root",
@@ -177,13 +177,12 @@ fn containerd_offline_bad_input_exits_2_with_the_reason() {
         ],
         &[],
     );
-    assert_eq!(
-        err,
-        format!(
+    assert!(
+        err.starts_with(&format!(
             "layerwaste: error: moby/{IMAGE}:oci-gzi: {at}: no image {IMAGE}:oci-gzi in \
-             namespace moby; close names in moby: {IMAGE}:oci-gzip, {IMAGE}:latest, \
-             localhost/layerwaste-sample/only-moby:latest"
-        )
+             namespace moby; close names in moby: {IMAGE}:oci-gzip, {IMAGE}:latest"
+        )),
+        "{err}"
     );
 
     // A layer blob gone (discard_unpacked_layers): which one, and how to get it back.

@@ -464,7 +464,7 @@ impl BlobStream {
             }
         }
         if let Some(hasher) = self.hasher.take() {
-            let found = format!("sha256:{:x}", hasher.finalize());
+            let found = crate::source::digest_string("sha256", &hasher.finalize());
             if found != self.digest {
                 return Err(self.fail(format!(
                     "digest mismatch: containerd sent content with digest {found}"
@@ -726,7 +726,7 @@ mod tests {
 
     #[test]
     fn streamed_blobs_are_checked_before_their_end() {
-        let good = format!("sha256:{:x}", Sha256::digest(b"hello world"));
+        let good = crate::source::digest_string("sha256", &Sha256::digest(b"hello world"));
         let mut out = String::new();
         stream_of(&good, Some(11), &[(0, b"hello "), (6, b"world")])
             .read_to_string(&mut out)
@@ -738,8 +738,8 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "blob {good}: digest mismatch: containerd sent content with digest sha256:{:x}",
-                Sha256::digest(b"hello w0rld")
+                "blob {good}: digest mismatch: containerd sent content with digest {}",
+                crate::source::digest_string("sha256", &Sha256::digest(b"hello w0rld"))
             )
         );
         let err = stream_of(&good, Some(12), &[(0, b"hello world")])

@@ -116,7 +116,7 @@ pub fn route(spec: &str, name: &str, options: &PlanOptions, sources: &SourceOpti
         Err(e) => Route::Export(format!(
             "the engine uses the containerd image store, but reading through containerd \
              failed ({}); exporting instead",
-            crate::sanitize::escape(&e.to_string())
+            crate::text::escape(&e.to_string())
         )),
     }
 }
@@ -164,31 +164,6 @@ mod tests {
             containerd_store(&store, &flagged).unwrap().socket,
             PathBuf::from("/tmp/c.sock")
         );
-    }
-}
-
-/// Says which route was taken, when the user asked (`-v`): the library never prints.
-#[derive(Clone, Default)]
-pub struct Notice(pub Option<NoticeFn>);
-
-/// What a [`Notice`] calls.
-pub type NoticeFn = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
-
-impl Notice {
-    pub fn say(&self, text: &str) {
-        if let Some(f) = &self.0 {
-            f(text);
-        }
-    }
-}
-
-impl std::fmt::Debug for Notice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "Notice(on)"
-        } else {
-            "Notice(off)"
-        })
     }
 }
 

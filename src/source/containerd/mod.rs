@@ -13,8 +13,10 @@
 //! namespace, `v1/<namespace>/images/<name>/target/{digest,mediatype,size}`; `size` is
 //! a signed (zig-zag) varint.
 
+#[cfg(feature = "remote")]
 pub mod api;
 pub mod bolt;
+#[cfg(feature = "remote")]
 pub mod engine;
 
 use std::collections::BTreeMap;
@@ -135,6 +137,31 @@ fn signed_varint(bytes: &[u8]) -> Option<i64> {
         }
     }
     None
+}
+
+/// Says which route was taken, when the user asked (`-v`): the library never prints.
+#[derive(Clone, Default)]
+pub struct Notice(pub Option<NoticeFn>);
+
+/// What a [`Notice`] calls.
+pub type NoticeFn = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
+impl Notice {
+    pub fn say(&self, text: &str) {
+        if let Some(f) = &self.0 {
+            f(text);
+        }
+    }
+}
+
+impl std::fmt::Debug for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Notice(on)"
+        } else {
+            "Notice(off)"
+        })
+    }
 }
 
 /// Whether the first component of a reference is a registry host.

@@ -9,7 +9,7 @@ use bollard::Docker;
 
 use super::{runtime, StreamReader};
 use crate::error::{Error, Result};
-use crate::source::StreamInput;
+use crate::source::{reference, StreamInput};
 
 const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 
@@ -74,18 +74,14 @@ pub fn open(spec: &str, name: &str, explicit: bool) -> Result<StreamInput> {
 /// engine just resolved it to, whatever the prefix's length.
 fn export_name(name: &str, id: Option<&str>) -> String {
     let hex = name.strip_prefix("sha256:").unwrap_or(name);
-    let is_id_prefix = !hex.is_empty()
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-        && id.is_some_and(|id| id.trim_start_matches("sha256:").starts_with(hex));
-    if is_id_prefix {
+    if reference::is_id_prefix(name)
+        && id.is_some_and(|id| id.trim_start_matches("sha256:").starts_with(hex))
+    {
         if let Some(id) = id {
             return id.to_string();
         }
     }
-    let last = name.rsplit('/').next().unwrap_or(name);
-    if name.contains('@') || last.contains(':') {
+    if reference::names_tag_or_digest(name) {
         name.to_string()
     } else {
         format!("{name}:latest")
@@ -134,7 +130,13 @@ mod tests {
             export_name("localhost:5000/app:v1", id),
             "localhost:5000/app:v1"
         );
-        assert_eq!(export_name("app@sha256:abcd", id), "app@sha256:abcd");
+        assert_eq!(
+            export_name(
+                "app@sha256:abababababababababababababababababababababababababababababababab",
+                id
+            ),
+            "app@sha256:abababababababababababababababababababababababababababababababab"
+        );
         assert_eq!(export_name("364ffdae9de0", id), full);
         assert_eq!(export_name("sha256:364ffdae9de0", id), full);
         assert_eq!(export_name("364ffd", id), full);

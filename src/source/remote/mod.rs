@@ -5,6 +5,7 @@
 //! plain `std::io::Read`, fed by a task on the runtime through a bounded channel.
 
 pub mod engine;
+pub mod inspect;
 pub mod registry;
 
 use std::io::{self, Read};

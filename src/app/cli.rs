@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use super::config::{Gate, GateFlags};
 use layerwaste::analyze::{Base, GateOptions};
-use layerwaste::config::{Gate, GateFlags};
 use layerwaste::explain::ExplainOptions;
-use layerwaste::gate::Limits;
+use layerwaste::format::tar::HeaderLimits;
+use layerwaste::model::gate::Thresholds;
 use layerwaste::source::{PlanOptions, Platform, SourceOptions};
-use layerwaste::tarball::HeaderLimits;
 use layerwaste::walk::WalkOptions;
 use layerwaste::Options;
 
@@ -34,6 +34,15 @@ pub enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Compare the waste of two images, e.g. main's build and a pull request's
     Diff(DiffArgs),
+    /// Print a completion script for a shell (e.g. `layerwaste completions bash >
+    /// ~/.local/share/bash-completion/completions/layerwaste`)
+    Completions {
+        /// The shell to write the script for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `layerwaste man > layerwaste.1`
+    Man,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,6 +83,11 @@ pub struct DiffArgs {
     /// When to colour the table
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+
+    /// Read `fail-on-increase` from FILE (.layerwaste.toml) instead of looking for
+    /// ./.layerwaste.toml and ./.dive-ci
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl DiffArgs {
@@ -96,6 +110,9 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions annotations: ::warning / ::error / ::notice (docs/formats.md)
     Github,
+    /// GitLab's code-quality report (Code Climate JSON), for a `codequality` artifact
+    /// (docs/formats.md)
+    Codeclimate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -223,8 +240,10 @@ pub struct GateArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_step_wasted: Option<u64>,
 
-    /// The base image: its layers' waste is shown but never fails the build
-    #[arg(long, value_name = "IMAGE", conflicts_with = "base_layers")]
+    /// The base image: its layers' waste is shown but never fails the build. `auto`
+    /// (the default when a limit is set): the base the manifest's
+    /// org.opencontainers.image.base.* annotations name, when its diff IDs prove it
+    #[arg(long, value_name = "IMAGE|auto", conflicts_with = "base_layers")]
     pub base: Option<String>,
 
     /// The first N layers are the base image's
@@ -246,24 +265,26 @@ fn parse_platform(s: &str) -> Result<Platform, String> {
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
-    layerwaste::size::parse_size(s)
+    super::units::parse_size(s)
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
-    layerwaste::config::parse_percent(s)
+    super::config::parse_percent(s)
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {
-    layerwaste::config::parse_ratio(s)
+    super::config::parse_ratio(s)
 }
 
 impl GateArgs {
     pub fn flags(&self) -> GateFlags {
         GateFlags {
-            max_wasted: self.max_wasted,
-            max_wasted_percent: self.max_wasted_percent,
-            min_efficiency: self.min_efficiency,
-            max_step_wasted: self.max_step_wasted,
+            thresholds: Thresholds {
+                max_wasted: self.max_wasted,
+                max_wasted_percent: self.max_wasted_percent,
+                min_efficiency: self.min_efficiency,
+                max_step_wasted: self.max_step_wasted,
+            },
             ignore: self.ignore.clone(),
             base_layers: self.base_layers,
             base: self.base.clone(),
@@ -275,15 +296,14 @@ impl GateArgs {
 /// The gate's settings as the library wants them.
 pub fn gate_options(gate: &Gate) -> GateOptions {
     GateOptions {
-        limits: Limits {
-            max_wasted: gate.max_wasted,
-            max_wasted_percent: gate.max_wasted_percent,
-            min_efficiency: gate.min_efficiency,
-            max_step_wasted: gate.max_step_wasted,
-        },
+        thresholds: gate.thresholds.clone(),
         base: match (&gate.base, gate.base_layers) {
+            (Some(auto), _) if auto == "auto" => Some(Base::Auto { explicit: true }),
             (Some(image), _) => Some(Base::Image(image.clone())),
             (None, Some(n)) => Some(Base::Layers(n)),
+            // The gate's default: the base the image's annotations prove, if any. It
+            // never counts a layer as the base's without its diff ID (docs/ci.md).
+            (None, None) if !gate.thresholds.is_empty() => Some(Base::Auto { explicit: false }),
             (None, None) => None,
         },
         ignore: gate.ignore.clone(),
@@ -308,10 +328,8 @@ impl AnalyzeArgs {
                 containerd_address: self.containerd_address.clone(),
                 storage_root: self.storage_root.clone(),
                 notice: if self.verbose {
-                    layerwaste::source::containerd::engine::Notice(Some(std::sync::Arc::new(
-                        |text: &str| {
-                            eprintln!("layerwaste: {}", layerwaste::sanitize::escape(text))
-                        },
+                    layerwaste::source::containerd::Notice(Some(std::sync::Arc::new(
+                        |text: &str| eprintln!("layerwaste: {}", layerwaste::text::escape(text)),
                     )))
                 } else {
                     Default::default()

@@ -5,7 +5,7 @@
 //! | builder | `RUN make` | `COPY a /dst` | `ENV A=1` |
 //! | --- | --- | --- | --- |
 //! | BuildKit | `RUN /bin/sh -c make # buildkit` | `COPY a /dst # buildkit` | `ENV A=1` |
-//! | classic `docker build` | `/bin/sh -c make` | `/bin/sh -c #(nop) COPY file:<sha> in /dst ` | `/bin/sh -c #(nop)  ENV A=1` |
+//! | classic `docker build` | `/bin/sh -c make` | `/bin/sh -c #(nop) COPY file:<sha> in /dst ` | `/bin/sh -c #(nop)  ENV A=1` (after `SHELL`, that shell: `/bin/bash -o pipefail -c #(nop)  ENV A=1`) |
 //! | buildah | `/bin/sh -c make` (RUN flags kept) | `/bin/sh -c #(nop) COPY file:<sha> in /dst ` | `/bin/sh -c #(nop) ENV A=1` |
 //! | kaniko | `RUN make` (the line as written) | `COPY a /dst` | `ENV A=1` |
 //!
@@ -14,7 +14,10 @@
 //! as written. So each instruction of the Dockerfile is turned into every form a builder
 //! could have recorded, and a step matches an instruction when its normalised
 //! `created_by` equals one of them. A `COPY`/`ADD` recorded only as `file:<sha> in /dst`
-//! matches by kind and destination.
+//! matches by kind and destination (the classic builder glues flags onto it:
+//! `--chown=0:0file:<sha>`). `ENV`, `LABEL`, `WORKDIR` and `USER` are recorded with
+//! their variables expanded, the base image's too, so a variable the file does not
+//! define becomes a hole that matches one space-free run of characters.
 //!
 //! Only the final stage's instructions are in the image, after the base image's steps;
 //! if the final stage is `FROM <earlier stage>`, that stage's instructions come first.
@@ -54,12 +57,33 @@ pub fn map_steps(
 ) -> Result<Vec<Option<usize>>, DockerfileError> {
     let parsed = parse(dockerfile)?;
     let expected = expectations(&parsed);
-    let observed: Vec<Option<Observed>> = history
+    if let Some(e) = expected.get(MAX_INSTRUCTIONS) {
+        return Err(DockerfileError {
+            line: e.line,
+            message: format!(
+                "more than {MAX_INSTRUCTIONS} instructions that make history steps; \
+                 --dockerfile maps at most that many"
+            ),
+        });
+    }
+    // The Dockerfile's own steps are the last of the history (the base image's come
+    // first), and every instruction makes at most one step, so only the last
+    // `expected.len()` steps can be matched: the rest are never looked at, which keeps
+    // the alignment's tables independent of the history's length.
+    let offset = history.len().saturating_sub(expected.len());
+    let observed: Vec<Option<Observed>> = history[offset..]
         .iter()
         .map(|(created_by, _)| created_by.map(observe))
         .collect();
-    Ok(align(&observed, &expected))
+    let mut lines = vec![None; offset];
+    lines.extend(align(&observed, &expected));
+    Ok(lines)
 }
+
+/// The most step-making instructions one Dockerfile may have: the alignment weighs
+/// every pair of the last steps and these instructions, in tables of 9 bytes a pair
+/// (about 38 MB at the bound).
+pub const MAX_INSTRUCTIONS: usize = 2048;
 
 // ---------------------------------------------------------------------------------------
 // Parsing: lines → instructions, grouped into stages.
@@ -94,6 +118,8 @@ struct Stage {
 #[derive(Debug, Clone, PartialEq)]
 struct Parsed {
     escape: char,
+    /// The text holds [`HOLE`] itself, so holes could not be told from it.
+    has_hole_char: bool,
     global_args: HashMap<String, Option<String>>,
     stages: Vec<Stage>,
 }
@@ -211,6 +237,7 @@ fn parse(text: &str) -> Result<Parsed, DockerfileError> {
                 env: HashMap::new(),
                 args: global_args.clone(),
                 complete: true,
+                holes: false,
             };
             let base = expand(image, &vars, escape).unwrap_or_else(|| image.to_string());
             stages.push(Stage {
@@ -229,6 +256,7 @@ fn parse(text: &str) -> Result<Parsed, DockerfileError> {
                         env: HashMap::new(),
                         args: global_args.clone(),
                         complete: true,
+                        holes: false,
                     };
                     expand(&v, &vars, escape)
                 });
@@ -249,6 +277,7 @@ fn parse(text: &str) -> Result<Parsed, DockerfileError> {
     }
     Ok(Parsed {
         escape,
+        has_hole_char: text.contains(HOLE),
         global_args,
         stages,
     })
@@ -311,6 +340,7 @@ fn heredoc_markers(args: &str) -> Vec<(String, bool)> {
 // ---------------------------------------------------------------------------------------
 // Words and variables, as BuildKit's shell lexer treats them.
 
+#[derive(Clone)]
 struct Vars {
     /// `None`: defined, value unknown.
     env: HashMap<String, Option<String>>,
@@ -318,7 +348,16 @@ struct Vars {
     /// Every variable in scope is known (the chain starts `FROM scratch`), so an
     /// undefined one is empty rather than unknown.
     complete: bool,
+    /// A plain `$NAME`/`${NAME}` whose value is unknown becomes a [`HOLE`] rather than
+    /// making the whole word unknown: for the forms builders record with the value
+    /// expanded (`ENV PATH=/opt/bin:$PATH` → `ENV PATH=/opt/bin:/usr/bin:/bin`).
+    holes: bool,
 }
+
+/// Where an unknown variable's value goes in a recorded form. A hole matches any run
+/// of characters without a space (see [`hole_match`]). A private-use character, so it
+/// cannot be part of a real Dockerfile's text ([`map_steps`] turns holes off if it is).
+const HOLE: char = '\u{f8ff}';
 
 enum Lookup {
     Value(String),
@@ -432,6 +471,7 @@ fn dollar(rest: &[char], vars: &Vars, escape: char) -> Option<(String, usize)> {
                 "" => match value {
                     Lookup::Value(v) => v,
                     Lookup::Unset => String::new(),
+                    Lookup::Unknown if vars.holes => HOLE.to_string(),
                     Lookup::Unknown => return None,
                 },
                 _ => {
@@ -467,6 +507,7 @@ fn dollar(rest: &[char], vars: &Vars, escape: char) -> Option<(String, usize)> {
             match vars.lookup(&name) {
                 Lookup::Value(v) => Some((v, len)),
                 Lookup::Unset => Some((String::new(), len)),
+                Lookup::Unknown if vars.holes => Some((HOLE.to_string(), len)),
                 Lookup::Unknown => None,
             }
         }
@@ -588,6 +629,12 @@ struct Expected {
     texts: Vec<String>,
     /// For `COPY`/`ADD`: the destination forms, for the `file:<sha> in <dst>` record.
     dests: Vec<String>,
+    /// Forms with [`HOLE`]s for variables the file does not define (the base image or
+    /// a build arg may), which builders record expanded.
+    patterns: Vec<String>,
+    /// The shell in effect (`SHELL`), as the classic builder prefixes its `#(nop)`
+    /// records with it: both the old and the new one for `SHELL` itself.
+    shells: Vec<String>,
     /// `ARG` may leave no history step.
     optional: bool,
 }
@@ -609,6 +656,7 @@ fn expectations(parsed: &Parsed) -> Vec<Expected> {
     let root = &parsed.stages[chain[0]];
     let scratch = root.base.eq_ignore_ascii_case("scratch");
     let escape = parsed.escape;
+    let holes_allowed = !parsed.has_hole_char;
     let mut env: HashMap<String, Option<String>> = HashMap::new();
     let mut workdir: Option<String> = scratch.then(|| "/".to_string());
     let mut shell: Vec<String> = vec!["/bin/sh".into(), "-c".into()];
@@ -621,16 +669,25 @@ fn expectations(parsed: &Parsed) -> Vec<Expected> {
                 env: env.clone(),
                 args: args.clone(),
                 complete: scratch,
+                holes: false,
+            };
+            let holed = Vars {
+                holes: holes_allowed,
+                ..vars.clone()
             };
             let mut e = Expected {
                 line: ins.line,
                 keyword: ins.keyword.clone(),
                 texts: vec![collapse(&format!("{} {}", ins.keyword, ins.args))],
                 dests: Vec::new(),
+                patterns: Vec::new(),
+                shells: vec![collapse(&shell.join(" "))],
                 optional: ins.keyword == "ARG",
             };
             let kw = ins.keyword.as_str();
             let ex = |w: &str| expand(w, &vars, escape);
+            // Only forms that really have a hole: the rest are in `texts` already.
+            let holed_form = |w: &str| expand(w, &holed, escape).filter(|x| x.contains(HOLE));
             match kw {
                 "RUN" => {
                     let words = split_words(&ins.args, escape);
@@ -699,13 +756,19 @@ fn expectations(parsed: &Parsed) -> Vec<Expected> {
                 "ENV" | "LABEL" => {
                     if let Some(pairs) = env_pairs(&ins.args, escape) {
                         let mut rendered = Vec::new();
+                        let mut with_holes = Vec::new();
                         let mut all_known = true;
+                        let mut all_holed = true;
                         for (k, v) in pairs {
                             let key = ex(&k).unwrap_or(k);
                             let value = ex(&v);
                             match &value {
                                 Some(v) => rendered.push(format!("{key}={v}")),
                                 None => all_known = false,
+                            }
+                            match value.clone().or_else(|| holed_form(&v)) {
+                                Some(v) => with_holes.push(format!("{key}={v}")),
+                                None => all_holed = false,
                             }
                             if kw == "ENV" {
                                 env.insert(key, value);
@@ -714,6 +777,9 @@ fn expectations(parsed: &Parsed) -> Vec<Expected> {
                         if all_known {
                             e.texts
                                 .push(collapse(&format!("{kw} {}", rendered.join(" "))));
+                        } else if all_holed {
+                            e.patterns
+                                .push(collapse(&format!("{kw} {}", with_holes.join(" "))));
                         }
                     }
                 }
@@ -752,6 +818,13 @@ fn expectations(parsed: &Parsed) -> Vec<Expected> {
                     }
                 }
                 "WORKDIR" => {
+                    // `WORKDIR $APP_HOME` from the base image: recorded absolute, so
+                    // only a hole that starts the path can be matched.
+                    if let Some(p) = holed_form(ins.args.trim()) {
+                        if p.starts_with(HOLE) || p.starts_with('/') {
+                            e.patterns.push(collapse(&format!("WORKDIR {p}")));
+                        }
+                    }
                     let next = ex(ins.args.trim()).and_then(|p| {
                         e.texts.push(collapse(&format!("WORKDIR {p}")));
                         if p.starts_with('/') {
@@ -820,12 +893,15 @@ fn expectations(parsed: &Parsed) -> Vec<Expected> {
                             .push(collapse(&format!("{kw} [{}]", items.join(" "))));
                         if kw == "SHELL" {
                             shell = items;
+                            e.shells.push(collapse(&shell.join(" ")));
                         }
                     }
                 }
                 "USER" | "STOPSIGNAL" | "MAINTAINER" => {
                     if let Some(v) = ex(ins.args.trim()) {
                         e.texts.push(collapse(&format!("{kw} {v}")));
+                    } else if let Some(v) = holed_form(ins.args.trim()) {
+                        e.patterns.push(collapse(&format!("{kw} {v}")));
                     }
                 }
                 // HEALTHCHECK, ONBUILD and anything new: as written only.
@@ -835,6 +911,8 @@ fn expectations(parsed: &Parsed) -> Vec<Expected> {
             e.texts.dedup();
             e.dests.sort();
             e.dests.dedup();
+            e.patterns.sort();
+            e.patterns.dedup();
             out.push(e);
         }
     }
@@ -850,6 +928,9 @@ struct Observed {
     texts: Vec<String>,
     /// `COPY`/`ADD` recorded as `file:<sha> in <dst>`: (keyword, destination).
     copied_to: Option<(String, String)>,
+    /// The classic builder after a `SHELL`: `<shell> #(nop) <instruction>`. This
+    /// reading of the step holds only where that shell is in effect.
+    under_shell: Option<(String, Box<Observed>)>,
 }
 
 const KEYWORDS: &[&str] = &[
@@ -881,7 +962,21 @@ fn observe(created_by: &str) -> Observed {
     if let Some(rest) = s.strip_prefix("/bin/sh -c #(nop)") {
         return observe_instruction(rest.trim());
     }
-    observe_instruction(s)
+    let mut observed = observe_instruction(s);
+    // `/bin/bash -o pipefail -c #(nop)  USER nobody`. The text before `#(nop)` could
+    // also be the start of a RUN command with a comment in it, so the RUN reading is
+    // kept, and the instruction reading is tied to the shell.
+    if let Some(at) = s.find(" #(nop) ") {
+        let rest = s[at + " #(nop) ".len()..].trim();
+        // Only a keyword the builder writes after `#(nop)`; never RUN, which it records
+        // as the bare command line.
+        let keyword = rest.split(' ').next().unwrap_or("");
+        if keyword != "RUN" && KEYWORDS.contains(&keyword) {
+            let inner = observe_instruction(rest);
+            observed.under_shell = Some((s[..at].to_string(), Box::new(inner)));
+        }
+    }
+    observed
 }
 
 fn observe_instruction(s: &str) -> Observed {
@@ -898,7 +993,7 @@ fn observe_instruction(s: &str) -> Observed {
         if keyword == "COPY" || keyword == "ADD" {
             let words: Vec<&str> = rest.split(' ').collect();
             if let [source, "in", dest @ ..] = words.as_slice() {
-                if is_content_hash(source) && !dest.is_empty() {
+                if content_hash_source(source).is_some() && !dest.is_empty() {
                     copied_to = Some((keyword.to_string(), trim_dest(&dest.join(" "))));
                 }
             }
@@ -910,10 +1005,29 @@ fn observe_instruction(s: &str) -> Observed {
                 .collect();
             texts.push(format!("{keyword} {}", unflagged.join(" ")));
         }
-        return Observed { texts, copied_to };
+        return Observed {
+            texts,
+            copied_to,
+            under_shell: None,
+        };
     }
     // The classic builder and buildah record RUN as the bare command line.
     observe_run(s)
+}
+
+/// The `file:<sha>` of a classic-builder COPY/ADD record, which glues the flags to it
+/// with no space: `--chown=0:0file:d5e0…`.
+fn content_hash_source(source: &str) -> Option<&str> {
+    if is_content_hash(source) {
+        return Some(source);
+    }
+    if !source.starts_with("--") {
+        return None;
+    }
+    ["file:", "dir:", "multi:"]
+        .iter()
+        .filter_map(|kind| source.rfind(kind).map(|at| &source[at..]))
+        .find(|s| is_content_hash(s))
 }
 
 fn is_content_hash(source: &str) -> bool {
@@ -945,6 +1059,7 @@ fn observe_run(command: &str) -> Observed {
     Observed {
         texts,
         copied_to: None,
+        under_shell: None,
     }
 }
 
@@ -954,7 +1069,42 @@ fn matches(o: &Observed, e: &Expected) -> bool {
             return true;
         }
     }
-    o.texts.iter().any(|t| e.texts.contains(t))
+    if let Some((shell, inner)) = &o.under_shell {
+        if e.shells.contains(shell) && matches(inner, e) {
+            return true;
+        }
+    }
+    o.texts
+        .iter()
+        .any(|t| e.texts.contains(t) || e.patterns.iter().any(|p| hole_match(p, t)))
+}
+
+/// Whether `text` is `pattern` with each [`HOLE`] replaced by a run of characters
+/// without a space (possibly empty: the classic builder expands an unset variable to
+/// nothing). No space, so a hole never swallows the next `KEY=value` of an `ENV`.
+fn hole_match(pattern: &str, text: &str) -> bool {
+    let mut pieces = pattern.split(HOLE);
+    let Some(first) = pieces.next() else {
+        return pattern == text;
+    };
+    let Some(rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let pieces: Vec<&str> = pieces.collect();
+    // A hole ends somewhere in the current word; try each place (words are short).
+    fn fill(rest: &str, pieces: &[&str]) -> bool {
+        let Some((piece, more)) = pieces.split_first() else {
+            return rest.is_empty();
+        };
+        let word_end = rest.find(' ').unwrap_or(rest.len());
+        (0..=word_end)
+            .filter(|&at| rest.is_char_boundary(at))
+            .any(|at| rest[at..].starts_with(piece) && fill(&rest[at + piece.len()..], more))
+    }
+    if pieces.is_empty() {
+        return rest.is_empty();
+    }
+    fill(rest, &pieces)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -986,7 +1136,7 @@ fn align(observed: &[Option<Observed>], expected: &[Expected]) -> Vec<Option<usi
     let pairs: Vec<Vec<bool>> = (0..n).map(|i| (0..m).map(|j| ok(i, j)).collect()).collect();
     // prefix[i][j]: most pairs among steps < i and instructions < j;
     // suffix[i][j]: most pairs among steps >= i and instructions >= j.
-    let mut prefix = vec![vec![0usize; m + 1]; n + 1];
+    let mut prefix = vec![vec![0u32; m + 1]; n + 1];
     for i in 1..=n {
         for j in 1..=m {
             prefix[i][j] = if pairs[i - 1][j - 1] {
@@ -996,7 +1146,7 @@ fn align(observed: &[Option<Observed>], expected: &[Expected]) -> Vec<Option<usi
             };
         }
     }
-    let mut suffix = vec![vec![0usize; m + 1]; n + 1];
+    let mut suffix = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
             suffix[i][j] = if pairs[i][j] {
@@ -1009,7 +1159,7 @@ fn align(observed: &[Option<Observed>], expected: &[Expected]) -> Vec<Option<usi
     let best = prefix[n][m];
     // A pair on a longest matching is always its k-th pair, k = prefix + 1; it is in
     // every longest matching exactly when no other pair can be k-th.
-    let mut at_level: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    let mut at_level: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
     for (i, row) in pairs.iter().enumerate() {
         for (j, &p) in row.iter().enumerate() {
             if p && prefix[i][j] + 1 + suffix[i + 1][j + 1] == best {

@@ -136,7 +136,8 @@ CMD [\"app\", \"--serve\"]
         ("# debian.sh --arch 'amd64' out/ 'bookworm' '@1717977600'", false),
         ("CMD [\"bash\"]", true),
         ("ARG APP_USER=app", true),
-        // PATH comes from the base image, which the Dockerfile does not show: unmatched.
+        // PATH comes from the base image, which the Dockerfile does not show: the
+        // recorded value is matched around it (`/srv/app/bin:<PATH>`).
         ("ENV APP_HOME=/srv/app PATH=/srv/app/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", true),
         ("RUN |1 APP_USER=app /bin/sh -c apt-get update  && apt-get install -y --no-install-recommends ca-certificates  && rm -rf /var/lib/apt/lists/* # buildkit", false),
         ("WORKDIR /srv/app", false),
@@ -152,7 +153,7 @@ CMD [\"app\", \"--serve\"]
             None,
             None,
             Some(11),
-            None,
+            Some(12),
             Some(14),
             Some(19),
             Some(20),
@@ -377,6 +378,7 @@ fn variables_expand_as_buildkit_does() {
         ]),
         args: HashMap::from([("V".into(), Some("1.2".into())), ("HIDDEN".into(), None)]),
         complete: false,
+        holes: false,
     };
     let ex = |w: &str| expand(w, &vars, '\\');
     assert_eq!(ex("$HOME/bin").as_deref(), Some("/root/bin"));
@@ -402,6 +404,7 @@ fn variables_expand_as_buildkit_does() {
         env: HashMap::new(),
         args: HashMap::new(),
         complete: true,
+        holes: false,
     };
     assert_eq!(
         expand("${NOPE:-x}/$NOPE", &complete, '\\').as_deref(),
@@ -461,5 +464,211 @@ fn byte_order_mark_is_not_part_of_the_first_instruction() {
     assert_eq!(
         map_steps("\u{feff}FROM scratch\nRUN make\n", &history).unwrap(),
         vec![Some(2)]
+    );
+}
+
+/// The two forms issue 14 found unmatched, in a Dockerfile built on a base image that
+/// sets PATH and APP_HOME (tests/fixtures/dockerfile-forms/, built for real).
+const FORMS_DOCKERFILE: &str = "\
+FROM layerwaste-fixture/env-base
+SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]
+USER root
+COPY --chown=0:0 hello.txt /opt/app/bin/hello
+ENV PATH=/opt/app/bin:$PATH MODE=prod
+ENV DATA=${APP_HOME}/data \\
+    GREETING=\"hello world\"
+LABEL org.example.path=$PATH
+WORKDIR $APP_HOME
+USER nobody
+CMD [\"hello\"]
+";
+
+const FORMS_BASE: [(&str, bool); 2] = [
+    ("/bin/sh -c #(nop) COPY file:8affa0a4b7ba67ff0319bf5d489f7a70212a5819572e26ccb445cd09926357a1 in /etc/base.txt ", false),
+    ("/bin/sh -c #(nop)  ENV PATH=/usr/local/bin:/usr/bin:/bin APP_HOME=/srv", true),
+];
+
+const FORMS_LINES: [Option<usize>; 11] = [
+    None,
+    None,
+    Some(2),
+    Some(3),
+    Some(4),
+    Some(5),
+    Some(6),
+    Some(8),
+    Some(9),
+    Some(10),
+    Some(11),
+];
+
+#[test]
+fn classic_history_after_shell_and_with_expanded_env() {
+    // `docker build` with DOCKER_BUILDKIT=0 (Docker 20.10), config.history.
+    let mut history = FORMS_BASE.to_vec();
+    history.extend([
+        ("/bin/bash -o pipefail -c #(nop)  SHELL [/bin/bash -o pipefail -c]", true),
+        ("/bin/bash -o pipefail -c #(nop)  USER root", true),
+        ("/bin/bash -o pipefail -c #(nop) COPY --chown=0:0file:d5e01f9ded2658899111c5b8ae11cf0c8ac54b51891d464eb806b666842816ac in /opt/app/bin/hello ", false),
+        ("/bin/bash -o pipefail -c #(nop)  ENV PATH=/opt/app/bin:/usr/local/bin:/usr/bin:/bin MODE=prod", true),
+        ("/bin/bash -o pipefail -c #(nop)  ENV DATA=/srv/data GREETING=hello world", true),
+        ("/bin/bash -o pipefail -c #(nop)  LABEL org.example.path=/opt/app/bin:/usr/local/bin:/usr/bin:/bin", true),
+        ("/bin/bash -o pipefail -c #(nop) WORKDIR /srv", true),
+        ("/bin/bash -o pipefail -c #(nop)  USER nobody", true),
+        ("/bin/bash -o pipefail -c #(nop)  CMD [\"hello\"]", true),
+    ]);
+    assert_eq!(map(FORMS_DOCKERFILE, &history), FORMS_LINES);
+}
+
+#[test]
+fn buildkit_history_with_expanded_env() {
+    let mut history = FORMS_BASE.to_vec();
+    history.extend([
+        ("SHELL [/bin/bash -o pipefail -c]", true),
+        ("USER root", true),
+        ("COPY hello.txt /opt/app/bin/hello # buildkit", false),
+        (
+            "ENV PATH=/opt/app/bin:/usr/local/bin:/usr/bin:/bin MODE=prod",
+            true,
+        ),
+        ("ENV DATA=/srv/data GREETING=hello world", true),
+        (
+            "LABEL org.example.path=/opt/app/bin:/usr/local/bin:/usr/bin:/bin",
+            true,
+        ),
+        ("WORKDIR /srv", true),
+        ("USER nobody", true),
+        ("CMD [\"hello\"]", true),
+    ]);
+    assert_eq!(map(FORMS_DOCKERFILE, &history), FORMS_LINES);
+}
+
+#[test]
+fn a_record_under_another_shell_or_with_other_text_stays_unmatched() {
+    let dockerfile = "FROM base\nENV PATH=/opt/app/bin:$PATH MODE=prod\nUSER nobody\n";
+    // The shell prefix must be the one in effect: no SHELL here, so a `/bin/bash`
+    // record is not this file's.
+    assert_eq!(
+        map(
+            dockerfile,
+            &[
+                (
+                    "/bin/sh -c #(nop)  ENV PATH=/opt/app/bin:/bin MODE=prod",
+                    true
+                ),
+                ("/bin/bash -o pipefail -c #(nop)  USER nobody", true),
+            ]
+        ),
+        [Some(2), None]
+    );
+    // The literal parts around the hole must be there, and a hole is one word: it
+    // cannot swallow another variable.
+    for recorded in [
+        "ENV PATH=/usr/bin MODE=prod",
+        "ENV PATH=/opt/app/bin:/bin MODE=dev",
+        "ENV PATH=/opt/app/bin:/bin X=1 MODE=prod",
+        "ENV PATH=/opt/app/bin:/bin",
+    ] {
+        assert_eq!(
+            map(dockerfile, &[(recorded, true), ("USER nobody", true)]),
+            [None, Some(3)],
+            "{recorded}"
+        );
+    }
+    // An unset variable is recorded as nothing by the classic builder.
+    assert_eq!(
+        map(
+            "FROM base\nENV HOME_DIR=$HOME\n",
+            &[("/bin/sh -c #(nop)  ENV HOME_DIR=", true)]
+        ),
+        [Some(2)]
+    );
+    // `${VAR:-default}` of an unknown VAR could be either: still unknown.
+    assert_eq!(
+        map("FROM base\nENV A=${B:-x}\n", &[("ENV A=x", true)]),
+        [None]
+    );
+}
+
+#[test]
+fn holes_match_one_word() {
+    let h = HOLE;
+    assert!(hole_match(
+        &format!("ENV P=/a:{h} M=1"),
+        "ENV P=/a:/b:/c M=1"
+    ));
+    assert!(hole_match(&format!("ENV P=/a:{h} M=1"), "ENV P=/a: M=1"));
+    assert!(!hole_match(
+        &format!("ENV P=/a:{h} M=1"),
+        "ENV P=/a:/b Q=2 M=1"
+    ));
+    assert!(hole_match(&format!("WORKDIR {h}/x{h}"), "WORKDIR /srv/x/y"));
+    assert!(!hole_match(&format!("WORKDIR {h}"), "WORKDIR /a b"));
+    assert!(hole_match("USER x", "USER x"));
+    assert!(!hole_match(&format!("USER {h}"), "USERS"));
+}
+
+#[test]
+fn classic_copy_with_flags_glued_to_the_source() {
+    assert_eq!(
+        content_hash_source("--chown=0:0file:d5e01f9ded26"),
+        Some("file:d5e01f9ded26")
+    );
+    assert_eq!(content_hash_source("--chown=0:0"), None);
+    assert_eq!(content_hash_source("xfile:d5e0"), None);
+}
+/// A million history steps (a base image's, then the Dockerfile's two): the alignment
+/// looks only at the last steps, so this is linear, and the mapping is the same as for
+/// the two steps alone.
+#[test]
+fn a_million_step_history_maps_in_linear_memory() {
+    let mut history = vec![(Some("/bin/sh -c #(nop)  ENV BASE=1"), true); 1_000_000];
+    history.push((Some("RUN /bin/sh -c make # buildkit"), false));
+    history.push((Some("CMD [\"/app\"]"), true));
+    let lines = map_steps("FROM base\nRUN make\nCMD [\"/app\"]\n", &history).unwrap();
+    assert_eq!(lines.len(), 1_000_002);
+    assert_eq!(lines[1_000_000..], [Some(2), Some(3)]);
+    assert!(lines[..1_000_000].iter().all(Option::is_none));
+}
+
+#[test]
+fn too_many_instructions_is_an_error_that_names_the_line() {
+    let mut text = String::from("FROM scratch\n");
+    for i in 0..=MAX_INSTRUCTIONS {
+        text.push_str(&format!("RUN step {i}\n"));
+    }
+    let err = map_steps(&text, &[(Some("RUN step 0"), false)]).unwrap_err();
+    assert_eq!(err.line, MAX_INSTRUCTIONS + 2);
+    assert!(
+        err.message.contains("more than 2048 instructions"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn only_an_instruction_keyword_follows_the_shell_and_nop() {
+    // A RUN whose command has `#(nop)` in it is a RUN, not what follows the comment.
+    let dockerfile = "FROM base\nSHELL [\"/bin/bash\", \"-c\"]\nRUN echo x #(nop) y\n";
+    assert_eq!(
+        map(
+            dockerfile,
+            &[
+                ("/bin/bash -c #(nop)  SHELL [/bin/bash -c]", true),
+                ("/bin/bash -c echo x #(nop) y", false),
+            ]
+        ),
+        [Some(2), Some(3)]
+    );
+    // `#(nop) echo y` under the shell is not read as an instruction at all.
+    assert_eq!(
+        map(
+            "FROM base\nSHELL [\"/bin/bash\", \"-c\"]\nRUN y\n",
+            &[
+                ("/bin/bash -c #(nop)  SHELL [/bin/bash -c]", true),
+                ("/bin/bash -c #(nop) y", false),
+            ]
+        ),
+        [Some(2), None]
     );
 }
