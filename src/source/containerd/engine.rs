@@ -121,6 +121,28 @@ pub fn route(spec: &str, name: &str, options: &PlanOptions, sources: &SourceOpti
     }
 }
 
+/// An engine image (`docker-daemon:NAME`, or a bare name): through containerd when the
+/// engine keeps it there, else the export.
+pub fn open_engine_image(
+    spec: &str,
+    name: &str,
+    explicit: bool,
+    options: &PlanOptions,
+    sources: &SourceOptions,
+) -> crate::error::Result<crate::source::Opened> {
+    use crate::source::Opened;
+    match route(spec, name, options, sources) {
+        Route::Containerd(image, why) => {
+            sources.notice.say(&why);
+            Ok(Opened::Layered(image))
+        }
+        Route::Export(why) => {
+            sources.notice.say(&why);
+            crate::source::remote::engine::open(spec, name, explicit).map(Opened::Stream)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,27 +186,5 @@ mod tests {
             containerd_store(&store, &flagged).unwrap().socket,
             PathBuf::from("/tmp/c.sock")
         );
-    }
-}
-
-/// An engine image (`docker-daemon:NAME`, or a bare name): through containerd when the
-/// engine keeps it there, else the export.
-pub fn open_engine_image(
-    spec: &str,
-    name: &str,
-    explicit: bool,
-    options: &PlanOptions,
-    sources: &SourceOptions,
-) -> crate::error::Result<crate::source::Opened> {
-    use crate::source::Opened;
-    match route(spec, name, options, sources) {
-        Route::Containerd(image, why) => {
-            sources.notice.say(&why);
-            Ok(Opened::Layered(image))
-        }
-        Route::Export(why) => {
-            sources.notice.say(&why);
-            crate::source::remote::engine::open(spec, name, explicit).map(Opened::Stream)
-        }
     }
 }
