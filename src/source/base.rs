@@ -25,8 +25,10 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use super::layout::{Plan, PlanOptions};
+#[cfg(feature = "remote")]
+use super::remote;
 use super::store::{Blobs, Store};
-use super::{remote, Opened, SourceOptions};
+use super::{Opened, SourceOptions};
 
 pub const BASE_NAME: &str = "org.opencontainers.image.base.name";
 pub const BASE_DIGEST: &str = "org.opencontainers.image.base.digest";
@@ -177,7 +179,7 @@ fn same_layout(spec: &str, digest: &str, options: &PlanOptions) -> Result<Candid
         let bytes = store
             .read_document(name, options.max_metadata_bytes)
             .map_err(|e| e.to_string())?;
-        let found = super::digest_string("sha256", &Sha256::digest(&bytes));
+        let found = crate::source::digest_string("sha256", &Sha256::digest(&bytes));
         if found != want {
             return Err(format!("{name} hashes to {found}, not {want}"));
         }
@@ -206,6 +208,7 @@ fn string_list(v: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
+#[cfg(feature = "remote")]
 fn engine(name: &str) -> Result<Candidate, String> {
     let inspected =
         remote::inspect::inspect(name).map_err(|why| format!("the local engine: {why}"))?;
@@ -214,6 +217,11 @@ fn engine(name: &str) -> Result<Candidate, String> {
         where_: format!("the local engine's image {name} ({})", inspected.id),
         diff_ids: inspected.diff_ids,
     })
+}
+
+#[cfg(not(feature = "remote"))]
+fn engine(_name: &str) -> Result<Candidate, String> {
+    Err("the local engine: not asked (built without the `remote` feature)".into())
 }
 
 /// `name@digest` first (the very manifest, when the registry holds it as built), then
