@@ -1,6 +1,7 @@
 //! Why the bytes were wasted, where they are, and what to change: everything the report
 //! says beyond the model's totals. Pure functions over the finished [`Replay`].
 
+pub mod entries;
 pub mod patterns;
 
 use std::collections::HashMap;
