@@ -34,6 +34,9 @@ pub enum Command {
     Analyze(Box<AnalyzeArgs>),
     /// Compare the waste of two images, e.g. main's build and a pull request's
     Diff(DiffArgs),
+    /// Browse an image in the terminal: steps, files, and why each byte is wasted
+    /// (docs/explore.md). Takes the image and source flags of `analyze`
+    Explore(Box<AnalyzeArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

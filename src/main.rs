@@ -23,6 +23,7 @@ fn main() -> std::process::ExitCode {
     let code = match cli.command {
         Command::Analyze(args) => run_analyze(&args),
         Command::Diff(args) => run_diff(&args),
+        Command::Explore(args) => run_explore(&args),
     };
     match code {
         Ok(code) => code.into(),
@@ -90,6 +91,51 @@ fn run_analyze(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::Success
     })
+}
+
+fn run_explore(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
+    if !io::stdout().is_terminal() {
+        anyhow::bail!(
+            "explore draws on a terminal, and stdout is not one; for a report to a file or a pipe, use `layerwaste analyze {}`",
+            layerwaste::sanitize::escape(&args.image)
+        );
+    }
+    if args.format.is_some() || args.output.is_some() {
+        anyhow::bail!("--format and --output belong to `layerwaste analyze`, not explore");
+    }
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let loaded = config::load(args.gate.config.as_deref(), &cwd)?;
+    let gate = Gate::resolve(&args.gate.flags(), loaded.as_ref().map(|l| &l.config));
+    let bar = bar::Bar::new(!args.quiet && io::stderr().is_terminal());
+    let result = layerwaste::analyze::analyze_full(&args.image, &args.options(&gate), &bar);
+    bar.clear();
+    let mut analysis = result?;
+    if let Some(path) = &args.dockerfile {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the Dockerfile {}", path.display()))?;
+        analysis
+            .report
+            .map_dockerfile(&path.display().to_string(), &text)
+            .map_err(|e| anyhow::anyhow!("{}:{}: {}", path.display(), e.line, e.message))?;
+    }
+    let color = match args.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::env::var_os("NO_COLOR").is_none(),
+    };
+    let warnings: Vec<String> = loaded
+        .iter()
+        .flat_map(|l| &l.warnings)
+        .chain(&analysis.report.warnings)
+        .cloned()
+        .collect();
+    layerwaste::report::explore::terminal::run(layerwaste::report::explore::open(analysis, color))
+        .context("the terminal failed")?;
+    // After the screen is restored, where they stay readable.
+    for w in warnings {
+        eprintln!("layerwaste: warning: {}", layerwaste::sanitize::escape(&w));
+    }
+    Ok(ExitCode::Success)
 }
 
 fn run_diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {

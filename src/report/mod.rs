@@ -1,6 +1,7 @@
 //! The report: one serialisable model of everything the analysis found, and renderers
 //! that turn it into a table, JSON, or other formats, each writing to any `Write`.
 
+pub mod explore;
 pub mod github;
 pub mod json;
 pub mod markdown;
