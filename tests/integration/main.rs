@@ -6,6 +6,7 @@ mod build;
 mod common;
 mod dockerfile;
 mod explain;
+mod explore;
 mod formats;
 mod gate;
 mod hostile;

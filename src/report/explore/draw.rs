@@ -139,8 +139,9 @@ fn reason_text(reason: Reason) -> &'static str {
     reason.as_str()
 }
 
-/// The mark after a file row: `deleted by step 5`, `hides 1.8M from step 3`, ….
-fn mark(state: &State, node: u32) -> (String, MarkKind) {
+/// The mark after a file row: `deleted by step 5`, `hides 1.8M from step 3`, …; the
+/// short form (`deleted by 5`, `hides 1.8M`) when the long one leaves the name no room.
+fn mark(state: &State, node: u32, short: bool) -> (String, MarkKind) {
     let n = &state.tree.nodes[node as usize];
     let entry = state.tree.entry(node);
     if n.is_dir && entry.is_none_or(|e| e.kind == Kind::Dir) {
@@ -151,7 +152,9 @@ fn mark(state: &State, node: u32) -> (String, MarkKind) {
                 format!("{k} files")
             }
         };
-        return if n.wasted > 0 {
+        return if n.wasted > 0 && short {
+            (format!("{} wasted", compact(n.wasted)), MarkKind::Wasted)
+        } else if n.wasted > 0 {
             (
                 format!("{} wasted, {}", compact(n.wasted), files(n.wasted_files)),
                 MarkKind::Wasted,
@@ -167,8 +170,9 @@ fn mark(state: &State, node: u32) -> (String, MarkKind) {
         Fate::Live => ("live".into(), MarkKind::Live),
         Fate::Wasted { reason, by_layer } => (
             format!(
-                "{} by step {}",
+                "{} by {}{}",
                 reason_text(*reason),
+                if short { "" } else { "step " },
                 state.step_of(*by_layer)
             ),
             MarkKind::Wasted,
@@ -177,6 +181,8 @@ fn mark(state: &State, node: u32) -> (String, MarkKind) {
         Fate::Hides(hid) => {
             if hid.from_layers.is_empty() {
                 ("hides nothing".into(), MarkKind::Marker)
+            } else if short {
+                (format!("hides {}", compact(hid.bytes)), MarkKind::Marker)
             } else {
                 (
                     format!(
@@ -380,7 +386,11 @@ fn draw_files(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
         let indent = "  ".repeat(n.depth.saturating_sub(1) as usize);
         let cursor = if row == state.cursor { '▶' } else { ' ' };
         let left = format!("{cursor}{size:>5} {indent}{fold}");
-        let (mark_text, mark_kind) = mark(state, node);
+        let (mut mark_text, mut mark_kind) = mark(state, node, false);
+        let wanted = name.width().min(16);
+        if width.saturating_sub(left.width() + mark_text.width() + 1) < wanted {
+            (mark_text, mark_kind) = mark(state, node, true);
+        }
         let room = width.saturating_sub(left.width() + mark_text.width() + 1);
         let name = fit(&name, room.max(1));
         let pad = width.saturating_sub(left.width() + name.width() + mark_text.width());

@@ -23,7 +23,12 @@ impl Guard {
         term::enable_raw_mode()?;
         // From here on, a failure must still restore: the guard exists first.
         let guard = Guard(());
-        execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
+        execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            cursor::Hide,
+            term::Clear(term::ClearType::All)
+        )?;
         Ok(guard)
     }
 }
@@ -80,7 +85,8 @@ pub fn key_of(event: KeyEvent) -> Option<Key> {
 pub fn run(mut state: State) -> io::Result<()> {
     let _guard = Guard::enter()?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
+    // Not `terminal.clear()`: it asks the terminal where the cursor is, and the
+    // alternate screen was just cleared.
     // For the end-to-end test of the panic path only.
     let panic_after_frame = std::env::var_os("LAYERWASTE_EXPLORE_TEST_PANIC").is_some();
     loop {
