@@ -190,7 +190,7 @@ fn explore_in_a_real_terminal_jumps_to_the_hiding_step_and_restores_the_terminal
     });
     let screen = s.screen();
     let row =
-        line_with(&screen, "✕ go-md2man").unwrap_or_else(|| panic!("the whiteout row:\n{screen}"));
+        line_with(&screen, "✕ go-md2man ").unwrap_or_else(|| panic!("the whiteout row:\n{screen}"));
     assert!(row.contains('▶') && row.contains("hides 1.8M"), "{screen}");
     assert!(
         screen.contains("Hides usr/bin/go-md2man, 1.8 MB (1 file): 1.8 MB from step 3."),
