@@ -7,7 +7,7 @@
 
 use std::path::PathBuf;
 
-use crate::sanitize::escape as e;
+use crate::text::escape as e;
 
 /// A failure to read or understand an image. Rendered as one line (`{err}`) that names
 /// the file, the layer and the entry where they apply.
@@ -103,7 +103,7 @@ pub enum Error {
 
     /// A local engine (Docker Engine API, or Podman's compatible service) could not be
     /// reached or refused the request. `endpoint` is the socket or URL it was asked at.
-    #[error("{image}: engine at {endpoint}: {why}")]
+    #[error("{}: engine at {}: {}", e(image), e(endpoint), e(why))]
     Engine {
         image: String,
         endpoint: String,
@@ -111,7 +111,7 @@ pub enum Error {
     },
 
     /// A registry could not be reached, refused access, or does not hold the image.
-    #[error("{reference}: registry {registry}: {why}")]
+    #[error("{}: registry {}: {}", e(reference), e(registry), e(why))]
     Registry {
         reference: String,
         registry: String,
@@ -119,7 +119,7 @@ pub enum Error {
     },
 
     /// Docker's own data root could not be read as the classic image store.
-    #[error("{image}: docker data root {}: {why}", root.display())]
+    #[error("{}: docker data root {}: {}", e(image), e(&root.display().to_string()), e(why))]
     DockerRoot {
         image: String,
         root: PathBuf,

@@ -5,27 +5,33 @@
 //! says, for every Dockerfile step, which bytes it added that nobody can see in the
 //! final image, which later step hid them, and why.
 //!
-//! Data flows one way: [`source`] (find the layers) → [`walk`] (index each layer's tar,
-//! in parallel) → [`model`] (replay whiteouts and overwrites in order) → [`report`]
-//! (table, JSON, …). [`analyze::analyze`] runs the whole pipeline.
+//! The rooms, by stage; each imports only the rooms above it in this list, and the
+//! leaves ([`error`], [`text`], [`progress`]) (docs/architecture.md):
+//! - [`format`]: tar headers and codecs, the byte formats every stage reads;
+//! - [`source`]: find an image's documents and layers (files, engines, registries);
+//! - [`walk`]: index one layer's tar, in parallel; the only decompressor and rayon user;
+//! - [`model`]: replay the layers in order: the waste model and the gate's arithmetic;
+//! - [`explain`]: reasons, findings, Dockerfile lines, diff, and the report model;
+//! - [`analyze`]: the pipeline that runs the stages above for one image;
+//! - [`report`]: renderers only (table, JSON, markdown, SARIF, GitHub annotations).
+
+pub mod error;
+pub mod progress;
+pub mod text;
+
+pub mod format;
+
+pub mod source;
+
+pub mod walk;
+
+pub mod model;
+
+pub mod explain;
 
 pub mod analyze;
-pub mod cache;
-pub mod config;
-pub mod diff;
-pub mod dockerfile;
-pub mod error;
-pub mod exit_codes;
-pub mod explain;
-pub mod gate;
-pub mod model;
-pub mod progress;
+
 pub mod report;
-pub mod sanitize;
-pub mod size;
-pub mod source;
-pub mod tarball;
-pub mod walk;
 
 pub use analyze::{analyze, Options};
 pub use error::{Error, Result};

@@ -6,16 +6,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
-use crate::cache::{CacheKey, LayerCache};
 use crate::error::{Error, Result};
+use crate::explain::report::{ImageInfo, LayerFacts, Report};
 use crate::explain::{self, ExplainOptions};
-use crate::gate::{self, Limits};
+use crate::model::gate::{self, Thresholds};
 use crate::model::steps::Alignment;
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
-use crate::report::{ImageInfo, LayerFacts, Report};
-use crate::sanitize::escape_bytes;
 use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
+use crate::text::escape_bytes;
+use crate::walk::cache::{CacheKey, LayerCache};
 use crate::walk::{self, Compression, LayerIndex, WalkError, WalkOptions};
 
 /// Everything that shapes one analysis.
@@ -36,7 +36,7 @@ pub struct Options {
 /// What the CI gate counts and holds it to.
 #[derive(Debug, Clone, Default)]
 pub struct GateOptions {
-    pub limits: Limits,
+    pub thresholds: Thresholds,
     /// Which leading layers belong to the base image.
     pub base: Option<Base>,
     /// Globs of paths whose waste the gate does not count (`var/lib/dpkg/**`).
@@ -220,8 +220,8 @@ fn analyze_layered_keeping(
                             entry: None,
                         })
                         .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
-                    LayerSource::Indexed { build, size } => {
-                        let index = build(walk);
+                    LayerSource::TarSplit { path, size } => {
+                        let index = walk::walk_tar_split(path, walk, progress, cancel);
                         progress.advance(*size);
                         index
                     }
@@ -432,11 +432,11 @@ fn finish(
     };
     let explanation = explain::explain(&replay, &options.explain);
     let mut report = Report::build(image, &alignment, &outcome, &explanation, &facts, warnings);
-    let gated = !options.gate.limits.is_empty()
+    let gated = !options.gate.thresholds.is_empty()
         || options.gate.base.is_some()
         || !options.gate.ignore.is_empty();
     if gated {
-        let ignore = crate::config::IgnoreSet::new(&options.gate.ignore).map_err(Error::Usage)?;
+        let ignore = gate::IgnoreSet::new(&options.gate.ignore).map_err(Error::Usage)?;
         let is_ignored = |path: &[u8]| ignore.is_match(path);
         let scope = gate::Scope {
             base_layers: base_layers(&plan, options)?,
@@ -445,7 +445,7 @@ fn finish(
         report.thresholds = Some(gate::evaluate(
             &replay,
             &scope,
-            &options.gate.limits,
+            &options.gate.thresholds,
             &alignment.step_of_layer,
         ));
     }

@@ -7,21 +7,18 @@ use std::sync::mpsc;
 
 use super::{finish, layer_error, record_layer, Analysis, Options};
 use crate::error::{Error, Result};
+use crate::format::codec::{GzipMembers, Labelled};
+use crate::format::tar::{Kind, Streaming, TarReader};
 use crate::model::Replay;
 use crate::progress::Progress;
-use crate::sanitize::escape_bytes;
 use crate::source::{self, MemoryBlobs, StreamInput};
-use crate::tarball::{Kind, Streaming, TarReader};
-use crate::walk::{
-    self,
-    decode::{GzipMembers, Labelled},
-    Compression, LayerIndex, WalkError,
-};
+use crate::text::escape_bytes;
+use crate::walk::{self, Compression, LayerIndex, WalkError};
 
 /// Reads the current member's data through the outer tar reader.
-struct MemberData<'a, R: crate::tarball::Skip>(&'a mut TarReader<R>);
+struct MemberData<'a, R: crate::format::tar::Skip>(&'a mut TarReader<R>);
 
-impl<R: crate::tarball::Skip> Read for MemberData<'_, R> {
+impl<R: crate::format::tar::Skip> Read for MemberData<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.0
             .read_data(buf)
@@ -77,7 +74,7 @@ impl Read for ChunkReader {
 /// tail of one layer overlaps the start of the next. Results are collected by member
 /// name; manifest.json, which docker save writes last, orders them afterwards.
 #[allow(clippy::too_many_arguments)]
-fn read_members<'scope, R: crate::tarball::Skip>(
+fn read_members<'scope, R: crate::format::tar::Skip>(
     name: &str,
     tar: &mut TarReader<R>,
     options: &'scope Options,

@@ -1,8 +1,12 @@
 //! Why the bytes were wasted, where they are, and what to change: everything the report
 //! says beyond the model's totals. Pure functions over the finished [`Replay`].
 
+pub mod diff;
+pub mod dockerfile;
 pub mod entries;
 pub mod patterns;
+pub mod prose;
+pub mod report;
 
 use std::collections::HashMap;
 

@@ -7,6 +7,7 @@
 //! targeted re-read that the pipeline does for the pairs [`Replay::pending_comparisons`]
 //! names.
 
+pub mod gate;
 pub mod steps;
 pub mod tree;
 

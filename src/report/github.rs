@@ -12,8 +12,8 @@ use std::io::Write;
 
 use super::table::human;
 use super::{FindingReport, Render, Report, StepReport};
-use crate::gate::Violation;
-use crate::sanitize::escape;
+use crate::model::gate::Violation;
+use crate::text::escape;
 
 pub struct Github;
 

@@ -10,10 +10,10 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::prose::step_name;
 use super::table::{human, truncate};
 use super::{Render, Report, StepReport};
-use crate::sanitize::escape;
+use crate::explain::prose::step_name;
+use crate::text::escape;
 
 /// GitHub rejects comments longer than 65,536 characters. Leave room for the footer
 /// and for a CI script that adds a line of its own.

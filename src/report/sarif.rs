@@ -16,8 +16,8 @@ use std::io::Write;
 use serde_sarif::sarif;
 
 use super::{FindingReport, Render, Report, StepReport};
-use crate::gate::Violation;
-use crate::sanitize::escape;
+use crate::model::gate::Violation;
+use crate::text::escape;
 
 pub struct Sarif;
 

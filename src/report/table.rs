@@ -5,15 +5,9 @@
 
 use std::io::Write;
 
-use bytesize::ByteSize;
-
 use super::{Render, Report, StepReport};
-use crate::sanitize::escape;
-
-/// Human size, in SI units as `docker images` prints them.
-pub fn human(bytes: u64) -> String {
-    ByteSize(bytes).display().si().to_string()
-}
+use crate::text::escape;
+pub use crate::text::{human, truncate};
 
 /// Terminal styling, all no-ops when colour is off.
 #[derive(Debug, Clone, Copy)]
@@ -88,16 +82,6 @@ impl Table {
         let line = format!("{fixed}{}", truncate(&text, room));
         (line, step.wasted_bytes > 0)
     }
-}
-
-/// Cuts `s` to at most `max` characters, marking the cut with `…`.
-pub fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Wraps prose to `width` columns, indenting continuation lines.

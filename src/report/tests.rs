@@ -7,9 +7,14 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::explain::prose;
+use crate::explain::report::verdict;
+use crate::explain::PathKind;
 use crate::explain::{Finding, Pattern};
-use crate::gate::{Limits, Thresholds, Violation};
+use crate::model::gate::{GateVerdict, Thresholds, Violation};
 use crate::model::steps::instruction;
+use crate::model::Reason;
+use crate::source::Format;
 
 /// A small builder: steps are added in order, and the report's figures are summed
 /// from them when it is built.
@@ -18,7 +23,7 @@ pub struct ReportBuilder {
     steps: Vec<StepReport>,
     removable: Vec<RemovableReport>,
     duplicates: DuplicatesReport,
-    thresholds: Option<Thresholds>,
+    thresholds: Option<GateVerdict>,
     dockerfile: Option<String>,
     warnings: Vec<String>,
     /// Each step's finding patterns, for the advice written in build().
@@ -177,7 +182,7 @@ impl ReportBuilder {
 
     /// A gate with these limits, and the violations they produce on the figures so
     /// far (counted = all waste, no base, nothing ignored).
-    pub fn gate(mut self, limits: Limits) -> Self {
+    pub fn gate(mut self, limits: Thresholds) -> Self {
         let total: u64 = self.steps.iter().map(|s| s.bytes).sum();
         let wasted: u64 = self.steps.iter().map(|s| s.wasted_bytes).sum();
         let mut violations = Vec::new();
@@ -211,7 +216,7 @@ impl ReportBuilder {
                 });
             }
         }
-        self.thresholds = Some(Thresholds {
+        self.thresholds = Some(GateVerdict {
             limits,
             base_layers: 1,
             counted_wasted_bytes: wasted,
@@ -347,10 +352,10 @@ pub fn sample_report() -> Report {
             "build-deps-split/Containerfile",
             &[Some(1), None, Some(3), Some(4), Some(5)],
         )
-        .gate(Limits {
+        .gate(Thresholds {
             max_wasted: Some(50_000_000),
             max_step_wasted: Some(100_000_000),
-            ..Limits::default()
+            ..Thresholds::default()
         })
         .build()
 }

@@ -14,9 +14,8 @@
 //! follows the number of entries, not the bytes, where `docker save` copies every byte
 //! of every layer.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::collections::{BTreeSet, HashMap};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -25,8 +24,6 @@ use sha2::{Digest as _, Sha256};
 use crate::error::{Error, Result};
 use crate::source::layout::{self, PlanOptions};
 use crate::source::{LayerSource, LayeredImage, MemoryBlobs};
-use crate::tarball::{Kind, Skip, TarReader};
-use crate::walk::{Compression, LayerIndex, Spec, WalkError, WalkOptions};
 
 /// Opens image `name` (a name, name:tag, or an ID or ID prefix) from the data root.
 pub fn open(root: &Path, name: &str, options: &PlanOptions) -> Result<LayeredImage> {
@@ -141,8 +138,8 @@ pub fn open(root: &Path, name: &str, options: &PlanOptions) -> Result<LayeredIma
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);
-        layers.push(LayerSource::Indexed {
-            build: Box::new(move |walk| index_tar_split(&tar_split, walk)),
+        layers.push(LayerSource::TarSplit {
+            path: tar_split,
             size,
         });
     }
@@ -316,270 +313,9 @@ fn read_limited(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
-/// Builds a layer's index from its tar-split file: the recorded header bytes run through
-/// the same tar reader as a real layer, with file contents skipped without existing.
-pub fn index_tar_split(path: &Path, options: &WalkOptions) -> Result<LayerIndex, WalkError> {
-    let file = File::open(path).map_err(|e| WalkError {
-        why: format!("cannot open {}: {e}", path.display()),
-        entry: None,
-    })?;
-    let lines = BufReader::with_capacity(
-        256 * 1024,
-        flate2::read::GzDecoder::new(BufReader::new(file)),
-    );
-    let mut split = TarSplit::new(lines);
-    let mut tar = TarReader::new(&mut split, options.headers);
-    let mut index = LayerIndex::default();
-    index.compression = Some(Compression::None);
-    let mut lossy = 0u64;
-    while let Some(header) = tar.next_header()? {
-        if index.entries.len() as u64 >= options.max_entries {
-            return Err(WalkError {
-                why: format!(
-                    "more than {} entries in one layer (--max-entries)",
-                    options.max_entries
-                ),
-                entry: None,
-            });
-        }
-        let name = String::from_utf8_lossy(tar.path()).into_owned();
-        let link = String::from_utf8_lossy(tar.link()).into_owned();
-        if std::str::from_utf8(tar.path()).is_err() {
-            lossy += 1;
-        }
-        let recorded = tar
-            .get_mut()
-            .file_at(header.data_pos)
-            .map_err(|e| WalkError {
-                why: format!("reading {}: {e}", path.display()),
-                entry: Some(tar.path().to_vec()),
-            })?;
-        let spec = match header.kind {
-            Kind::File => {
-                let crc = match recorded {
-                    Some((size, crc)) if size == header.size => crc,
-                    _ => {
-                        return Err(WalkError {
-                            why: format!(
-                                "{} does not match its own headers (no file record of {} \
-                                 bytes at byte {})",
-                                path.display(),
-                                header.size,
-                                header.data_pos
-                            ),
-                            entry: Some(tar.path().to_vec()),
-                        })
-                    }
-                };
-                Spec::File {
-                    bytes: header.size,
-                    hash: crc,
-                }
-            }
-            Kind::Dir => Spec::Dir,
-            Kind::Symlink => Spec::Symlink,
-            Kind::HardLink => Spec::HardLink(&link),
-            Kind::Other => Spec::Other,
-        };
-        index.push(&name, spec);
-    }
-    drop(tar);
-    // What follows the end marker (the second zero block, padding to the record size)
-    // is part of the layer's size.
-    io::copy(&mut split, &mut io::sink()).map_err(|e| WalkError {
-        why: format!("reading {}: {e}", path.display()),
-        entry: None,
-    })?;
-    index.tar_bytes = split.pos;
-    index.blob_bytes = split.pos;
-    if lossy > 0 {
-        index.warnings.push(format!(
-            "{lossy} entries have names that are not UTF-8; they were compared by their \
-             lossy UTF-8 form"
-        ));
-    }
-    Ok(index)
-}
-
-/// One line of tar-split's JSON stream (`github.com/vbatts/tar-split/tar/storage`).
-#[derive(Deserialize)]
-struct Record {
-    /// 1: a file entry (name, size, CRC-64 of its content); 2: raw bytes of the tar
-    /// (headers, padding, the end marker).
-    #[serde(rename = "type")]
-    kind: u8,
-    #[serde(default)]
-    size: Option<u64>,
-    #[serde(default)]
-    payload: Option<String>,
-}
-
-const FILE_RECORD: u8 = 1;
-const SEGMENT_RECORD: u8 = 2;
-
-/// The layer's tar as tar-split records it: segments are real bytes; a file's content
-/// is a stretch of the right length that is skipped, never produced. Reading it yields
-/// zeros, which only a broken header that claims data could ask for.
-struct TarSplit<R> {
-    lines: R,
-    line: Vec<u8>,
-    segment: Vec<u8>,
-    segment_at: usize,
-    /// Content bytes of the current file record not yet passed.
-    content_left: u64,
-    /// Bytes of the tar passed so far.
-    pos: u64,
-    /// File records seen and not yet claimed: (data position, size, CRC-64).
-    files: VecDeque<(u64, u64, u64)>,
-    ended: bool,
-}
-
-impl<R: BufRead> TarSplit<R> {
-    fn new(lines: R) -> Self {
-        TarSplit {
-            lines,
-            line: Vec::new(),
-            segment: Vec::new(),
-            segment_at: 0,
-            content_left: 0,
-            pos: 0,
-            files: VecDeque::new(),
-            ended: false,
-        }
-    }
-
-    /// Reads the next record. False at the end of the file.
-    fn next_record(&mut self) -> io::Result<bool> {
-        use base64::Engine as _;
-        loop {
-            self.line.clear();
-            if self.lines.read_until(b'\n', &mut self.line)? == 0 {
-                self.ended = true;
-                return Ok(false);
-            }
-            if self.line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let record: Record = serde_json::from_slice(&self.line)
-                .map_err(|e| io::Error::other(format!("malformed tar-split record: {e}")))?;
-            let payload = match &record.payload {
-                Some(p) => base64::engine::general_purpose::STANDARD
-                    .decode(p)
-                    .map_err(|e| io::Error::other(format!("malformed tar-split payload: {e}")))?,
-                None => Vec::new(),
-            };
-            match record.kind {
-                SEGMENT_RECORD => {
-                    self.segment = payload;
-                    self.segment_at = 0;
-                }
-                FILE_RECORD => {
-                    let size = record.size.unwrap_or(0);
-                    // The CRC-64 (ISO) of the content, big-endian; absent for empty files.
-                    let crc = payload
-                        .get(..8)
-                        .and_then(|b| b.try_into().ok())
-                        .map(u64::from_be_bytes)
-                        .unwrap_or(0);
-                    self.files.push_back((self.pos, size, crc));
-                    self.content_left = size;
-                }
-                other => {
-                    return Err(io::Error::other(format!(
-                        "unknown tar-split record type {other}"
-                    )))
-                }
-            }
-            return Ok(true);
-        }
-    }
-
-    fn exhausted(&self) -> bool {
-        self.segment_at >= self.segment.len() && self.content_left == 0
-    }
-
-    /// The file record whose content starts at `data_pos`, read when the tar reader has
-    /// just passed that entry's header: records are written header segment first, then
-    /// the file record, so the next record is this entry's if any is.
-    fn file_at(&mut self, data_pos: u64) -> io::Result<Option<(u64, u64)>> {
-        loop {
-            while self.files.front().is_some_and(|f| f.0 < data_pos) {
-                self.files.pop_front();
-            }
-            if let Some(&(at, size, crc)) = self.files.front() {
-                if at == data_pos {
-                    self.files.pop_front();
-                    return Ok(Some((size, crc)));
-                }
-                return Ok(None);
-            }
-            if !self.exhausted() || self.ended || !self.next_record()? {
-                return Ok(None);
-            }
-        }
-    }
-}
-
-impl<R: BufRead> Read for TarSplit<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.exhausted() {
-            if self.ended || !self.next_record()? {
-                return Ok(0);
-            }
-        }
-        let n = if self.segment_at < self.segment.len() {
-            let n = (self.segment.len() - self.segment_at).min(buf.len());
-            buf[..n].copy_from_slice(&self.segment[self.segment_at..self.segment_at + n]);
-            self.segment_at += n;
-            n
-        } else {
-            let n = self.content_left.min(buf.len() as u64) as usize;
-            buf[..n].fill(0);
-            self.content_left -= n as u64;
-            n
-        };
-        self.pos += n as u64;
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> Skip for TarSplit<R> {
-    fn skip(&mut self, mut n: u64) -> io::Result<()> {
-        while n > 0 {
-            while self.exhausted() {
-                if self.ended || !self.next_record()? {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the tar-split ends inside an entry's data",
-                    ));
-                }
-            }
-            let step = if self.segment_at < self.segment.len() {
-                let step = ((self.segment.len() - self.segment_at) as u64).min(n);
-                self.segment_at += step as usize;
-                step
-            } else {
-                let step = self.content_left.min(n);
-                self.content_left -= step;
-                step
-            };
-            self.pos += step;
-            n -= step;
-        }
-        Ok(())
-    }
-}
-
-impl<R: BufRead> Skip for &mut TarSplit<R> {
-    fn skip(&mut self, n: u64) -> io::Result<()> {
-        (**self).skip(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine as _;
 
     #[test]
     fn chain_ids_follow_the_spec() {
@@ -605,78 +341,5 @@ mod tests {
             forms,
             vec!["localhost/team/app", "localhost/team/app:latest"]
         );
-    }
-
-    /// A tar built in memory, recorded as tar-split would, indexes like the tar.
-    #[test]
-    fn tar_split_records_rebuild_the_headers() {
-        let mut b = tar::Builder::new(Vec::new());
-        let mut add = |name: &str, data: &[u8]| {
-            let mut h = tar::Header::new_ustar();
-            h.set_size(data.len() as u64);
-            h.set_mode(0o644);
-            h.set_entry_type(tar::EntryType::Regular);
-            b.append_data(&mut h, name, data).unwrap();
-        };
-        add("a/one", b"first file");
-        add("a/.wh.gone", b"");
-        add(
-            &format!("long/{}", "x".repeat(150)),
-            b"long name, PAX or GNU record",
-        );
-        let bytes = b.into_inner().unwrap();
-
-        // Record it: each header (with what precedes it) as a segment, then a file
-        // record for its content, then the tail.
-        let mut records = String::new();
-        let seg = |bytes: &[u8]| {
-            format!(
-                "{{\"type\":2,\"payload\":\"{}\",\"position\":0}}\n",
-                base64::engine::general_purpose::STANDARD.encode(bytes)
-            )
-        };
-        let mut archive = tar::Archive::new(&bytes[..]);
-        let mut at = 0usize;
-        for entry in archive.entries().unwrap() {
-            let entry = entry.unwrap();
-            let data = entry.raw_file_position() as usize;
-            let size = entry.size() as usize;
-            records.push_str(&seg(&bytes[at..data]));
-            let crc = (size as u64).to_be_bytes();
-            records.push_str(&format!(
-                "{{\"type\":1,\"name\":\"x\",\"size\":{size},\"payload\":\"{}\",\"position\":1}}\n",
-                base64::engine::general_purpose::STANDARD.encode(crc)
-            ));
-            at = data + size;
-        }
-        records.push_str(&seg(&bytes[at..]));
-
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("tar-split.json.gz");
-        let mut gz = flate2::write::GzEncoder::new(
-            File::create(&path).unwrap(),
-            flate2::Compression::default(),
-        );
-        io::Write::write_all(&mut gz, records.as_bytes()).unwrap();
-        gz.finish().unwrap();
-
-        let index = index_tar_split(&path, &WalkOptions::default()).unwrap();
-        assert_eq!(index.tar_bytes, bytes.len() as u64);
-        let entries: Vec<(String, u64, Option<u64>)> = index
-            .entries
-            .iter()
-            .map(|e| {
-                (
-                    String::from_utf8_lossy(index.path(e.path)).into_owned(),
-                    e.size,
-                    e.hash,
-                )
-            })
-            .collect();
-        assert_eq!(entries.len(), 3);
-        assert_eq!(entries[0], ("a/one".into(), 10, Some(10)));
-        assert_eq!(entries[1].0, "a/gone");
-        assert_eq!(entries[2].0, format!("long/{}", "x".repeat(150)));
-        assert_eq!(entries[2].1, 28);
     }
 }

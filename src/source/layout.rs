@@ -422,7 +422,7 @@ fn bad_digest(blobs: &dyn Blobs, document: &str, digest: &str) -> Error {
     Error::Metadata {
         source_name: blobs.source_name().to_string(),
         document: document.to_string(),
-        why: format!("malformed digest {:?}", crate::sanitize::escape(digest)),
+        why: format!("malformed digest {:?}", crate::text::escape(digest)),
     }
 }
 

@@ -163,13 +163,6 @@ impl LayerRef {
 /// Opens a layer's blob as a stream, once per call.
 pub type OpenLayer = Box<dyn Fn() -> std::io::Result<Box<dyn Read + Send>> + Send + Sync>;
 
-/// Builds a layer's index without a tar stream (Docker's tar-split metadata).
-pub type BuildIndex = Box<
-    dyn Fn(&crate::walk::WalkOptions) -> Result<crate::walk::LayerIndex, crate::walk::WalkError>
-        + Send
-        + Sync,
->;
-
 /// How to read one layer's blob.
 pub enum LayerSource {
     /// A byte range of a local file: read with `pread`, seeking past file data, and
@@ -178,10 +171,10 @@ pub enum LayerSource {
     /// A stream opened on demand (a registry blob, say): read once, hashed as it goes.
     /// `size` is the stored size when known, for scheduling and progress.
     Stream { open: OpenLayer, size: Option<u64> },
-    /// Headers known without reading the layer (Docker's data root keeps every tar
-    /// header, and a checksum of each file, in `tar-split.json.gz`). `size` is the
-    /// uncompressed layer size, for scheduling.
-    Indexed { build: BuildIndex, size: u64 },
+    /// Headers known without reading the layer: a tar-split file (Docker's data root,
+    /// containers/storage) keeps every tar header and a checksum of each file. `size`
+    /// is the uncompressed layer size, for scheduling.
+    TarSplit { path: PathBuf, size: u64 },
 }
 
 impl LayerSource {
@@ -189,7 +182,7 @@ impl LayerSource {
         match self {
             LayerSource::File(l) => l.len,
             LayerSource::Stream { size, .. } => size.unwrap_or(0),
-            LayerSource::Indexed { size, .. } => *size,
+            LayerSource::TarSplit { size, .. } => *size,
         }
     }
 }
@@ -201,9 +194,11 @@ impl fmt::Debug for LayerSource {
             LayerSource::Stream { size, .. } => {
                 f.debug_struct("Stream").field("size", size).finish()
             }
-            LayerSource::Indexed { size, .. } => {
-                f.debug_struct("Indexed").field("size", size).finish()
-            }
+            LayerSource::TarSplit { path, size } => f
+                .debug_struct("TarSplit")
+                .field("path", path)
+                .field("size", size)
+                .finish(),
         }
     }
 }

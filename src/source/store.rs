@@ -8,7 +8,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::blob::{whole_file, BlobLocation, BlobReader};
 use crate::error::{Error, Result};
-use crate::tarball::{HeaderLimits, Kind, Seeking, TarReader};
+use crate::format::tar::{HeaderLimits, Kind, Seeking, TarReader};
 
 /// Read access to the named documents of an image, whatever holds them.
 pub trait Blobs {
@@ -191,7 +191,7 @@ pub fn index_members<R: Read + Seek>(
             Err(e) => {
                 let entry = e
                     .entry
-                    .map(|p| format!(" (member {})", crate::sanitize::escape_bytes(&p)))
+                    .map(|p| format!(" (member {})", crate::text::escape_bytes(&p)))
                     .unwrap_or_default();
                 return Err(Error::Archive {
                     source_name: name.to_string(),

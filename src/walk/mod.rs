@@ -4,7 +4,7 @@
 //! walked on its own, so the pipeline can run them in parallel and hand the indexes to
 //! the sequential replay in [`crate::model`].
 
-pub mod decode;
+pub mod cache;
 pub mod path;
 pub mod stored;
 
@@ -14,14 +14,15 @@ use std::sync::Arc;
 
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
-pub use decode::Compression;
-use decode::{Counting, GzipMembers, Labelled};
+pub use crate::format::codec::Compression;
+use crate::format::codec::{Counting, GzipMembers, Labelled};
 use path::Meaning;
 
+use crate::format::tar::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
+use crate::format::tar_split::TarSplit;
 use crate::progress::Progress;
 use crate::source::blob::BlobReader;
 use crate::source::BlobLocation;
-use crate::tarball::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
 
 /// A slice of a [`LayerIndex`]'s name arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +203,38 @@ pub fn walk_blob(
         _ => walk_compressed(reader, compression, options, progress, cancel)?,
     };
     index.blob_bytes = location.len;
+    Ok(index)
+}
+
+/// Walks a layer from its tar-split file (Docker's data root, containers/storage):
+/// the recorded headers go through the same per-entry code as a real tar, and each
+/// file's recorded CRC-64 stands for its content. No content is read.
+pub fn walk_tar_split(
+    path: &std::path::Path,
+    options: &WalkOptions,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> Result<LayerIndex, WalkError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| WalkError::new(format!("cannot open {}: {e}", path.display())))?;
+    let lines = BufReader::with_capacity(
+        256 * 1024,
+        flate2::read::GzDecoder::new(BufReader::new(file)),
+    );
+    let mut walker = Walker::new(options, false, progress, cancel, None);
+    let mut tar = TarReader::new(TarSplit::new(lines), options.headers);
+    walker.run(&mut tar).map_err(|e| WalkError {
+        why: format!("{}: {}", path.display(), e.why),
+        entry: e.entry,
+    })?;
+    // What follows the end marker (the second zero block, padding to the record size)
+    // is part of the layer's size.
+    let mut split = tar.into_inner();
+    io::copy(&mut split, &mut io::sink())
+        .map_err(|e| WalkError::new(format!("reading {}: {e}", path.display())))?;
+    let mut index = walker.index;
+    index.tar_bytes = split.pos;
+    index.blob_bytes = split.pos;
     Ok(index)
 }
 
@@ -413,7 +446,7 @@ impl<'a> Walker<'a> {
     fn entry<R: Skip>(
         &mut self,
         tar: &mut TarReader<R>,
-        header: crate::tarball::Header,
+        header: crate::format::tar::Header,
     ) -> Result<(), WalkError> {
         if path::normalize(tar.path(), &mut self.scratch) {
             self.clamped += 1;
@@ -472,7 +505,14 @@ impl<'a> Walker<'a> {
             }
         };
         let is_file = kind == EntryKind::File;
-        let hash = if is_file && self.hash {
+        let hash = if !is_file {
+            None
+        } else if let Some(recorded) = tar
+            .get_mut()
+            .recorded_checksum(header.data_pos, header.size)
+        {
+            Some(recorded.map_err(|e| WalkError::new(e.to_string()))?)
+        } else if self.hash {
             Some(self.hash_data(tar, header.size)?)
         } else {
             None
@@ -715,6 +755,7 @@ impl LayerIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
     use std::io::Write;
 
     #[test]
@@ -752,5 +793,84 @@ mod tests {
             );
         }
         assert!(hash_ranges(&location, &[(5 * w, 124)]).is_err());
+    }
+
+    /// A tar built in memory, recorded as tar-split would, indexes like the tar.
+    #[test]
+    fn tar_split_records_rebuild_the_headers() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut add = |name: &str, data: &[u8]| {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_entry_type(tar::EntryType::Regular);
+            b.append_data(&mut h, name, data).unwrap();
+        };
+        add("a/one", b"first file");
+        add("a/.wh.gone", b"");
+        add(
+            &format!("long/{}", "x".repeat(150)),
+            b"long name, PAX or GNU record",
+        );
+        let bytes = b.into_inner().unwrap();
+
+        // Record it: each header (with what precedes it) as a segment, then a file
+        // record for its content, then the tail.
+        let mut records = String::new();
+        let seg = |bytes: &[u8]| {
+            format!(
+                "{{\"type\":2,\"payload\":\"{}\",\"position\":0}}\n",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        };
+        let mut archive = tar::Archive::new(&bytes[..]);
+        let mut at = 0usize;
+        for entry in archive.entries().unwrap() {
+            let entry = entry.unwrap();
+            let data = entry.raw_file_position() as usize;
+            let size = entry.size() as usize;
+            records.push_str(&seg(&bytes[at..data]));
+            let crc = (size as u64).to_be_bytes();
+            records.push_str(&format!(
+                "{{\"type\":1,\"name\":\"x\",\"size\":{size},\"payload\":\"{}\",\"position\":1}}\n",
+                base64::engine::general_purpose::STANDARD.encode(crc)
+            ));
+            at = data + size;
+        }
+        records.push_str(&seg(&bytes[at..]));
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tar-split.json.gz");
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(&path).unwrap(),
+            flate2::Compression::default(),
+        );
+        std::io::Write::write_all(&mut gz, records.as_bytes()).unwrap();
+        gz.finish().unwrap();
+
+        let index = walk_tar_split(
+            &path,
+            &WalkOptions::default(),
+            &crate::progress::Silent,
+            &AtomicBool::new(false),
+        )
+        .unwrap();
+        assert_eq!(index.tar_bytes, bytes.len() as u64);
+        let entries: Vec<(String, u64, Option<u64>)> = index
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    String::from_utf8_lossy(index.path(e.path)).into_owned(),
+                    e.size,
+                    e.hash,
+                )
+            })
+            .collect();
+        assert_eq!(entries.len(), 3);
+        assert_eq!(entries[0], ("a/one".into(), 10, Some(10)));
+        assert_eq!(entries[1].0, "a/gone");
+        assert_eq!(entries[2].0, format!("long/{}", "x".repeat(150)));
+        assert_eq!(entries[2].1, 28);
     }
 }

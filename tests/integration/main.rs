@@ -1,6 +1,7 @@
 //! All integration tests, built as one binary (faster to link, one place to look).
 
 mod analyze;
+mod architecture;
 mod bench;
 mod build;
 mod common;
@@ -12,4 +13,5 @@ mod gate;
 mod hostile;
 mod packaging;
 mod readme;
+mod schema;
 mod sources;

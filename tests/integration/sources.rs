@@ -385,7 +385,13 @@ enum Fault {
     Tampered,
     /// The connection closes halfway through the layer.
     Dropped,
+    /// Every manifest request gets an error whose body would drive a terminal: CSI
+    /// sequences, an OSC title, C1 controls and bidi overrides.
+    HostileErrors,
 }
+
+/// What a hostile registry puts in its error messages.
+const HOSTILE_TEXT: &str = r"denied\u001b[2J\u001b]0;pwned\u0007 \u202eesrever\u2066 \u009b31m red";
 
 struct FakeImage {
     manifest: Vec<u8>,
@@ -495,6 +501,23 @@ fn serve(mut stream: TcpStream, image: &FakeImage, fault: Fault) -> std::io::Res
         return respond(&mut stream, "200 OK", "application/json", b"{}", 2);
     }
     if let Some(reference) = path.strip_prefix("/v2/test/manifests/") {
+        if fault == Fault::HostileErrors {
+            let status = if reference == "latest" {
+                "403 Forbidden"
+            } else {
+                "500 Internal Server Error"
+            };
+            let e = format!(
+                r#"{{"errors":[{{"code":"DENIED","message":"{HOSTILE_TEXT}","detail":"{HOSTILE_TEXT}"}}]}}"#
+            );
+            return respond(
+                &mut stream,
+                status,
+                "application/json",
+                e.as_bytes(),
+                e.len(),
+            );
+        }
         let body = if reference == "latest" || reference == digest(&image.top) {
             (&image.top, image.top_type)
         } else if reference == digest(&image.manifest) {
@@ -516,7 +539,7 @@ fn serve(mut stream: TcpStream, image: &FakeImage, fault: Fault) -> std::io::Res
         let mut sent = body.len();
         if d == image.layer_digest {
             match fault {
-                Fault::None => {}
+                Fault::None | Fault::HostileErrors => {}
                 // Flip a byte of file content (not of a header), so only the digest
                 // can notice.
                 Fault::Tampered => body[600] ^= 0xff,
@@ -584,6 +607,27 @@ fn registry_dropping_the_connection_mid_layer_is_an_error() {
     );
 }
 
+/// A registry's error body reaches stderr escaped: no ESC, no BEL, no C1 control and no
+/// bidi override of the body survives into what the terminal receives.
+#[test]
+fn registry_error_bodies_reach_the_terminal_escaped() {
+    let registry = fake_registry(fake_image(None), Fault::HostileErrors);
+    let err = assert_fails(&format!("docker://{registry}/test:latest"), &[], &[], &[]);
+    assert!(
+        err.contains("denied"),
+        "the registry's words are kept: {err}"
+    );
+    for c in err.chars() {
+        let bidi = matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{61c}');
+        assert!(
+            c == '\n' || !(c.is_control() || bidi),
+            "raw {:?} on stderr: {err:?}",
+            c
+        );
+    }
+    assert!(err.contains("\\x1b[2J"), "shown, not obeyed: {err}");
+}
+
 #[test]
 fn registry_index_without_the_platform_lists_what_it_has() {
     let registry = fake_registry(fake_image(Some(("linux", "arm64"))), Fault::None);
@@ -639,7 +683,9 @@ fn reasons(spec: &str, docker_root: Option<&Path>) -> BTreeMap<(u32, u32, &'stat
     for layer in &image.layers {
         let index = match layer {
             LayerSource::File(location) => walk::walk_blob(location, &walk, &Silent, &cancel),
-            LayerSource::Indexed { build, .. } => build(&walk),
+            LayerSource::TarSplit { path, .. } => {
+                walk::walk_tar_split(path, &walk, &Silent, &cancel)
+            }
             LayerSource::Stream { .. } => panic!("not a local source"),
         }
         .unwrap_or_else(|e| panic!("{spec}: {}", e.why));
@@ -677,4 +723,85 @@ fn docker_data_root_gives_the_same_reasons_as_the_file() {
     assert!(!from_file.is_empty());
     assert_eq!(from_file, from_root);
     eprintln!("{from_root:?}");
+}
+
+/// One walker for every route: an image with names that are not UTF-8, a `..` that
+/// climbs above the root, whiteouts and a same-content rewrite, loaded into the real
+/// engine and read back from its data root, gives the JSON of its `docker save` file.
+#[test]
+fn docker_data_root_and_save_file_give_identical_json_for_non_utf8_names() {
+    use crate::build::{Image, Layer};
+    let Some(s) = services() else { return };
+    let root = service(s, "LAYERWASTE_DOCKER_ROOT");
+    let host = service(s, "LAYERWASTE_DOCKER_HOST");
+    let base = Layer::new()
+        .dir("opt")
+        .entry(
+            b"opt/caf\xe9.txt",
+            b'0',
+            b"",
+            b"latin-1 name, 28 bytes long!",
+        )
+        .entry(b"opt/\xff\xfe/bin", b'0', b"", &[7u8; 3000])
+        .file("opt/keep", b"kept")
+        .file("../escape", b"clamped into the tree")
+        .finish();
+    let top = Layer::new()
+        .entry(b"opt/.wh.caf\xe9.txt", b'0', b"", b"")
+        .entry(b"opt/\xff\xfe/bin", b'0', b"", &[7u8; 3000])
+        .file("opt/keep", b"new!")
+        .finish();
+    let mut image = Image::new(vec![base, top]);
+    image.config["history"] = json!([
+        {"created_by": "/bin/sh -c #(nop) ADD file:base in /"},
+        {"created_by": "/bin/sh -c chmod -R a+r /opt && rm /opt/caf*"},
+    ]);
+    let mut save = image.docker_save();
+    let tag = "layerwaste-test/non-utf8:latest";
+    let manifest: Value = serde_json::from_slice(&save.remove("manifest.json")).unwrap();
+    let mut manifest = manifest;
+    manifest[0]["RepoTags"] = json!([tag]);
+    save.set("manifest.json", serde_json::to_vec(&manifest).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("non-utf8.tar");
+    std::fs::write(&file, save.tar()).unwrap();
+    let load = std::process::Command::new("docker")
+        .args(["load", "-q", "-i"])
+        .arg(&file)
+        .env("DOCKER_HOST", host)
+        .output()
+        .expect("docker runs");
+    assert!(
+        load.status.success(),
+        "docker load: {}",
+        String::from_utf8_lossy(&load.stderr)
+    );
+
+    let from_file = run(file.to_str().unwrap(), &[], &[]).expect("the file is analysed");
+    let from_root = run(tag, &["--docker-root", root], &[]).expect("the data root is read");
+    // The image's own description differs by route (where it was read, the blob
+    // digests of a save file); everything the analysis found must not.
+    for key in [
+        "summary",
+        "steps",
+        "duplicates",
+        "removable",
+        "warnings",
+        "verdict",
+    ] {
+        assert_eq!(from_file[key], from_root[key], "{key} differs");
+    }
+    let paths: Vec<&str> = from_file["steps"][0]["top_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"opt/caf\\xe9.txt"), "{paths:?}");
+    assert_eq!(from_file["summary"]["wasted_bytes"], 28 + 3000 + 4);
+    let warnings = from_root["warnings"].to_string();
+    assert!(
+        warnings.contains("'..' climbing above the root"),
+        "{warnings}"
+    );
 }

@@ -11,7 +11,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::explain::entries::{Fate, Kind};
 use crate::model::Reason;
-use crate::report::table::human;
+use crate::text::human;
 
 use super::state::{Mode, Pane, State};
 use super::tree::Sort;
@@ -321,10 +321,7 @@ fn files_title(state: &State) -> String {
         Sort::Name => "by name".into(),
     });
     if !state.filter.search.is_empty() {
-        parts.push(format!(
-            "/{}",
-            crate::sanitize::escape(&state.filter.search)
-        ));
+        parts.push(format!("/{}", crate::text::escape(&state.filter.search)));
     }
     format!(" {} ", parts.join(" · "))
 }
@@ -607,7 +604,7 @@ fn draw_status(frame: &mut Frame, state: &State, theme: &Theme, area: Rect) {
     if state.searching {
         let text = format!(
             "/{}▏  Enter keeps the filter, Esc clears it",
-            crate::sanitize::escape(&state.filter.search)
+            crate::text::escape(&state.filter.search)
         );
         frame.render_widget(Paragraph::new(fit(&text, width)), area);
         return;

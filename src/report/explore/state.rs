@@ -3,9 +3,9 @@
 //! key is a method call here; drawing only reads the result.
 
 use crate::explain::entries::{EntryView, Fate, Kind};
+use crate::explain::report::Report;
 use crate::model::Reason;
-use crate::report::Report;
-use crate::sanitize::escape;
+use crate::text::escape;
 
 use super::tree::{FileTree, Filter, NodeIx, Sort};
 
@@ -391,7 +391,7 @@ impl State {
                 self.catalog
                     .same_content(c)
                     .iter()
-                    .map(|p| crate::sanitize::escape_bytes(p))
+                    .map(|p| crate::text::escape_bytes(p))
                     .collect()
             })
             .unwrap_or_default();
@@ -565,7 +565,7 @@ impl State {
             return;
         };
         let path = match self.tree.entry(node) {
-            Some(e) => crate::sanitize::escape_bytes(&e.path),
+            Some(e) => crate::text::escape_bytes(&e.path),
             None => self.tree.path(node),
         };
         self.history.push(self.place());

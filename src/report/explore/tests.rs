@@ -19,9 +19,12 @@ fn sample(path: &str) -> PathBuf {
 }
 
 fn explore(path: &std::path::Path) -> State {
-    let analysis =
-        crate::analyze::analyze_full(path.to_str().unwrap(), &crate::Options::default(), &Silent)
-            .expect("analyses");
+    let analysis = crate::analyze::analyze_full(
+        path.to_str().unwrap(),
+        &crate::analyze::Options::default(),
+        &Silent,
+    )
+    .expect("analyses");
     open(analysis, false)
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use crate::explain::entries::{EntryView, Fate, Kind};
-use crate::sanitize::escape_bytes;
+use crate::text::escape_bytes;
 
 pub type NodeIx = u32;
 pub const ROOT: NodeIx = 0;

@@ -14,6 +14,13 @@ pub const BLOCK: u64 = 512;
 /// file, by reading into a scratch buffer where it is a decompressor.
 pub trait Skip: Read {
     fn skip(&mut self, n: u64) -> io::Result<()>;
+
+    /// A checksum of the content of the file whose data starts at `data_pos`, when the
+    /// container format records one in place of the data (tar-split). `None`: the data
+    /// is there to hash.
+    fn recorded_checksum(&mut self, _data_pos: u64, _size: u64) -> Option<io::Result<u64>> {
+        None
+    }
 }
 
 /// Skips by seeking: for uncompressed layers read from a file.

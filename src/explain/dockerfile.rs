@@ -54,12 +54,33 @@ pub fn map_steps(
 ) -> Result<Vec<Option<usize>>, DockerfileError> {
     let parsed = parse(dockerfile)?;
     let expected = expectations(&parsed);
-    let observed: Vec<Option<Observed>> = history
+    if let Some(e) = expected.get(MAX_INSTRUCTIONS) {
+        return Err(DockerfileError {
+            line: e.line,
+            message: format!(
+                "more than {MAX_INSTRUCTIONS} instructions that make history steps; \
+                 --dockerfile maps at most that many"
+            ),
+        });
+    }
+    // The Dockerfile's own steps are the last of the history (the base image's come
+    // first), and every instruction makes at most one step, so only the last
+    // `expected.len()` steps can be matched: the rest are never looked at, which keeps
+    // the alignment's tables independent of the history's length.
+    let offset = history.len().saturating_sub(expected.len());
+    let observed: Vec<Option<Observed>> = history[offset..]
         .iter()
         .map(|(created_by, _)| created_by.map(observe))
         .collect();
-    Ok(align(&observed, &expected))
+    let mut lines = vec![None; offset];
+    lines.extend(align(&observed, &expected));
+    Ok(lines)
 }
+
+/// The most step-making instructions one Dockerfile may have: the alignment weighs
+/// every pair of the last steps and these instructions, in tables of 9 bytes a pair
+/// (about 38 MB at the bound).
+pub const MAX_INSTRUCTIONS: usize = 2048;
 
 // ---------------------------------------------------------------------------------------
 // Parsing: lines → instructions, grouped into stages.
@@ -986,7 +1007,7 @@ fn align(observed: &[Option<Observed>], expected: &[Expected]) -> Vec<Option<usi
     let pairs: Vec<Vec<bool>> = (0..n).map(|i| (0..m).map(|j| ok(i, j)).collect()).collect();
     // prefix[i][j]: most pairs among steps < i and instructions < j;
     // suffix[i][j]: most pairs among steps >= i and instructions >= j.
-    let mut prefix = vec![vec![0usize; m + 1]; n + 1];
+    let mut prefix = vec![vec![0u32; m + 1]; n + 1];
     for i in 1..=n {
         for j in 1..=m {
             prefix[i][j] = if pairs[i - 1][j - 1] {
@@ -996,7 +1017,7 @@ fn align(observed: &[Option<Observed>], expected: &[Expected]) -> Vec<Option<usi
             };
         }
     }
-    let mut suffix = vec![vec![0usize; m + 1]; n + 1];
+    let mut suffix = vec![vec![0u32; m + 1]; n + 1];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
             suffix[i][j] = if pairs[i][j] {
@@ -1009,7 +1030,7 @@ fn align(observed: &[Option<Observed>], expected: &[Expected]) -> Vec<Option<usi
     let best = prefix[n][m];
     // A pair on a longest matching is always its k-th pair, k = prefix + 1; it is in
     // every longest matching exactly when no other pair can be k-th.
-    let mut at_level: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    let mut at_level: HashMap<u32, Vec<(usize, usize)>> = HashMap::new();
     for (i, row) in pairs.iter().enumerate() {
         for (j, &p) in row.iter().enumerate() {
             if p && prefix[i][j] + 1 + suffix[i + 1][j + 1] == best {

@@ -5,13 +5,11 @@
 //! subsequence), never by position or similarity: a step whose text changed is shown as
 //! removed and added, not guessed to be "the same step, edited".
 
-use std::io::Write;
-
 use serde::Serialize;
 
-use crate::report::table::{human, truncate, Styles};
-use crate::report::{Report, StepReport};
-use crate::sanitize::escape;
+use crate::error::{Error, Result};
+use crate::explain::report::{Report, StepReport};
+use crate::text::human;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DiffReport {
@@ -123,45 +121,85 @@ fn signed(new: u64, old: u64) -> i64 {
     (i128::from(new) - i128::from(old)).clamp(i64::MIN.into(), i64::MAX.into()) as i64
 }
 
-/// Matches the steps of two reports by instruction text (LCS), in order.
-fn match_steps(old: &[StepReport], new: &[StepReport]) -> Vec<(Option<usize>, Option<usize>)> {
-    let (a, b): (Vec<String>, Vec<String>) =
-        (old.iter().map(key).collect(), new.iter().map(key).collect());
-    let (n, m) = (a.len(), b.len());
-    // lcs[i][j]: LCS length of a[i..] and b[j..].
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+/// The most pairs of differing steps the exact matching weighs: 2^24 cells of 4 bytes
+/// (64 MiB). Steps the two histories share at their start and end are matched first
+/// and cost nothing, so only two histories that differ in thousands of steps each
+/// come near it.
+pub const MAX_DIFFERING_PAIRS: u64 = 1 << 24;
+
+/// Matches the steps of two reports by instruction text (longest common subsequence),
+/// in order.
+fn match_steps(
+    old: &[StepReport],
+    new: &[StepReport],
+) -> Result<Vec<(Option<usize>, Option<usize>)>> {
+    let a: Vec<String> = old.iter().map(key).collect();
+    let b: Vec<String> = new.iter().map(key).collect();
+    match_keys(&a, &b)
+}
+
+/// The matching of [`match_steps`] on plain keys. Memory is linear in the histories'
+/// lengths plus the table of the differing middle, which [`MAX_DIFFERING_PAIRS`]
+/// bounds.
+fn match_keys<K: PartialEq>(a: &[K], b: &[K]) -> Result<Vec<(Option<usize>, Option<usize>)>> {
+    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (mid_a, mid_b) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let (n, m) = (mid_a.len(), mid_b.len());
+    let cells = (n as u64 + 1).saturating_mul(m as u64 + 1);
+    if cells > MAX_DIFFERING_PAIRS {
+        return Err(Error::Limit {
+            source_name: "diff".into(),
+            what: format!(
+                "comparing the {n} and {m} steps in which the two histories differ ({cells} pairs)"
+            ),
+            limit: MAX_DIFFERING_PAIRS,
+            hint: "steps shared at the start and end of both histories are not counted",
+        });
+    }
+    let mut out = Vec::with_capacity(a.len().max(b.len()) + n.min(m));
+    out.extend((0..prefix).map(|i| (Some(i), Some(i))));
+    // lcs[i * (m + 1) + j]: LCS length of mid_a[i..] and mid_b[j..].
+    let width = m + 1;
+    let mut lcs = vec![0u32; (n + 1) * width];
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
+            lcs[i * width + j] = if mid_a[i] == mid_b[j] {
+                lcs[(i + 1) * width + j + 1] + 1
             } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
+                lcs[(i + 1) * width + j].max(lcs[i * width + j + 1])
             };
         }
     }
     let (mut i, mut j) = (0, 0);
-    let mut out = Vec::new();
     while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            out.push((Some(i), Some(j)));
+        if i < n && j < m && mid_a[i] == mid_b[j] {
+            out.push((Some(prefix + i), Some(prefix + j)));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            out.push((None, Some(j)));
+        } else if j < m && (i == n || lcs[i * width + j + 1] >= lcs[(i + 1) * width + j]) {
+            out.push((None, Some(prefix + j)));
             j += 1;
         } else {
-            out.push((Some(i), None));
+            out.push((Some(prefix + i), None));
             i += 1;
         }
     }
-    out
+    let (tail_a, tail_b) = (a.len() - suffix, b.len() - suffix);
+    out.extend((0..suffix).map(|k| (Some(tail_a + k), Some(tail_b + k))));
+    Ok(out)
 }
 
 /// Compares two analyses. `max_increase` is `--fail-on-increase`'s allowance.
-pub fn compare(old: &Report, new: &Report, max_increase: Option<u64>) -> DiffReport {
+pub fn compare(old: &Report, new: &Report, max_increase: Option<u64>) -> Result<DiffReport> {
     let mut steps = Vec::new();
     let (mut introduced, mut removed) = (0u64, 0u64);
-    for (o, n) in match_steps(&old.steps, &new.steps) {
+    for (o, n) in match_steps(&old.steps, &new.steps)? {
         let os = o.map(|i| &old.steps[i]);
         let ns = n.map(|i| &new.steps[i]);
         let (ow, nw) = (
@@ -216,8 +254,8 @@ pub fn compare(old: &Report, new: &Report, max_increase: Option<u64>) -> DiffRep
             message,
         }
     });
-    DiffReport {
-        schema_version: crate::report::SCHEMA_VERSION,
+    Ok(DiffReport {
+        schema_version: crate::explain::report::SCHEMA_VERSION,
         old: side(old),
         new: side(new),
         delta,
@@ -225,187 +263,7 @@ pub fn compare(old: &Report, new: &Report, max_increase: Option<u64>) -> DiffRep
         removed_waste: removed,
         steps,
         gate,
-    }
-}
-
-fn signed_human(d: i64) -> String {
-    let sign = if d > 0 {
-        "+"
-    } else if d < 0 {
-        "-"
-    } else {
-        "±"
-    };
-    format!("{sign}{}", human(d.unsigned_abs()))
-}
-
-/// The diff as a terminal table.
-pub fn render_table(
-    d: &DiffReport,
-    width: usize,
-    styles: Styles,
-    out: &mut dyn Write,
-) -> std::io::Result<()> {
-    writeln!(
-        out,
-        "{}",
-        styles.bold(&format!(
-            "wasted {} → {} ({}): this change introduced {} of waste and removed {}.",
-            human(d.old.wasted_bytes),
-            human(d.new.wasted_bytes),
-            signed_human(d.delta.wasted_bytes),
-            human(d.introduced_waste),
-            human(d.removed_waste)
-        ))
-    )?;
-    writeln!(
-        out,
-        "total {} → {} ({})  final {} → {} ({})  efficiency {:.1}% → {:.1}%",
-        human(d.old.total_bytes),
-        human(d.new.total_bytes),
-        signed_human(d.delta.total_bytes),
-        human(d.old.final_bytes),
-        human(d.new.final_bytes),
-        signed_human(d.delta.final_bytes),
-        d.old.efficiency * 100.0,
-        d.new.efficiency * 100.0
-    )?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        styles.bold(&format!(
-            "{:<8} {:>4} {:>4} {:>10} {:>10}  INSTRUCTION",
-            "STATUS", "OLD", "NEW", "WASTED", "DELTA"
-        ))
-    )?;
-    for s in &d.steps {
-        let step = |i: Option<usize>| i.map(|i| i.to_string()).unwrap_or_else(|| "-".into());
-        let status = s.status.name();
-        let fixed = format!(
-            "{:<8} {:>4} {:>4} {:>10} {:>10}  ",
-            status,
-            step(s.old_step),
-            step(s.new_step),
-            human(s.shown_wasted()),
-            signed_human(s.wasted_delta)
-        );
-        let room = width.saturating_sub(fixed.chars().count()).max(20);
-        let line = format!(
-            "{fixed}{}",
-            truncate(&escape(s.instruction.as_deref().unwrap_or("")), room)
-        );
-        let line = match s.wasted_delta {
-            d if d > 0 => styles.red(&line),
-            d if d < 0 => styles.green(&line),
-            _ if s.status == Status::Same => styles.dim(&line),
-            _ => line,
-        };
-        writeln!(out, "{line}")?;
-    }
-    if let Some(g) = &d.gate {
-        writeln!(out)?;
-        writeln!(out, "{}", g.message)?;
-    }
-    Ok(())
-}
-
-/// The diff as a pull-request comment.
-pub fn render_markdown(d: &DiffReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let verdict = match d.delta.wasted_bytes {
-        x if x > 0 => format!(
-            ":warning: This change **adds {}** of wasted bytes.",
-            human(x as u64)
-        ),
-        x if x < 0 => format!(
-            ":tada: This change **removes {}** of wasted bytes.",
-            human(x.unsigned_abs())
-        ),
-        _ => "This change leaves the wasted bytes as they were.".to_string(),
-    };
-    writeln!(out, "### layerwaste diff\n\n{verdict}\n")?;
-    if let Some(g) = &d.gate {
-        let mark = if g.passed {
-            ":white_check_mark:"
-        } else {
-            ":x:"
-        };
-        writeln!(
-            out,
-            "{mark} {}\n",
-            crate::report::markdown::text(&g.message)
-        )?;
-    }
-    writeln!(
-        out,
-        "| | old | new | change |\n| --- | ---: | ---: | ---: |"
-    )?;
-    for (name, o, n, delta) in [
-        (
-            "total",
-            d.old.total_bytes,
-            d.new.total_bytes,
-            d.delta.total_bytes,
-        ),
-        (
-            "final",
-            d.old.final_bytes,
-            d.new.final_bytes,
-            d.delta.final_bytes,
-        ),
-        (
-            "wasted",
-            d.old.wasted_bytes,
-            d.new.wasted_bytes,
-            d.delta.wasted_bytes,
-        ),
-    ] {
-        writeln!(
-            out,
-            "| {name} | {} | {} | {} |",
-            human(o),
-            human(n),
-            signed_human(delta)
-        )?;
-    }
-    writeln!(
-        out,
-        "| efficiency | {:.1}% | {:.1}% | {:+.1} pt |\n",
-        d.old.efficiency * 100.0,
-        d.new.efficiency * 100.0,
-        d.delta.efficiency * 100.0
-    )?;
-    writeln!(
-        out,
-        "Introduced {} of waste, removed {}.\n",
-        human(d.introduced_waste),
-        human(d.removed_waste)
-    )?;
-    let changed: Vec<&StepChange> = d
-        .steps
-        .iter()
-        .filter(|s| s.status != Status::Same)
-        .collect();
-    writeln!(
-        out,
-        "<details><summary>{} steps added, removed or changed</summary>\n",
-        changed.len()
-    )?;
-    writeln!(out, "| status | old step | new step | wasted | change | instruction |\n| --- | ---: | ---: | ---: | ---: | --- |")?;
-    for s in changed {
-        let step = |i: Option<usize>| i.map(|i| i.to_string()).unwrap_or_else(|| "—".into());
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
-            s.status.name(),
-            step(s.old_step),
-            step(s.new_step),
-            human(s.shown_wasted()),
-            signed_human(s.wasted_delta),
-            crate::report::markdown::code(s.instruction.as_deref().unwrap_or(""), true)
-        )?;
-    }
-    writeln!(out, "\n</details>")
+    })
 }
 
 #[cfg(test)]
@@ -446,7 +304,7 @@ mod tests {
             step(1, "RUN a && b", 2, 0),
             step(2, "CMD", 0, 0),
         ];
-        let pairs = match_steps(&old, &new);
+        let pairs = match_steps(&old, &new).unwrap();
         assert_eq!(
             pairs,
             vec![
@@ -463,7 +321,45 @@ mod tests {
     fn same_text_with_new_figures_is_changed() {
         let old = [step(0, "RUN a", 5, 5)];
         let new = [step(0, "RUN a", 9, 7)];
-        let m = match_steps(&old, &new);
+        let m = match_steps(&old, &new).unwrap();
         assert_eq!(m, vec![(Some(0), Some(0))]);
+    }
+
+    /// A million-step history against itself with one step changed: the shared start
+    /// and end are matched without a table, so memory stays linear.
+    #[test]
+    fn a_million_steps_match_in_linear_memory() {
+        let a: Vec<u32> = (0..1_000_000).collect();
+        let mut b = a.clone();
+        b[500_000] = u32::MAX;
+        let m = match_keys(&a, &b).unwrap();
+        assert_eq!(m.len(), 1_000_001);
+        assert_eq!(m[499_999], (Some(499_999), Some(499_999)));
+        assert!(m.contains(&(Some(500_000), None)));
+        assert!(m.contains(&(None, Some(500_000))));
+        assert_eq!(m[1_000_000], (Some(999_999), Some(999_999)));
+    }
+
+    /// Two long histories that share nothing: a clear error that names the bound,
+    /// never a 4 TB table.
+    #[test]
+    fn histories_that_differ_everywhere_stop_at_the_documented_bound() {
+        let a: Vec<u32> = (0..1_000_000).collect();
+        let b: Vec<u32> = (1_000_000..2_000_000).collect();
+        let err = match_keys(&a, &b).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "comparing the 1000000 and 1000000 steps in which the two histories differ"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("limit of {MAX_DIFFERING_PAIRS}")),
+            "{err}"
+        );
+        // Just under the bound, the exact matching runs.
+        let a: Vec<u32> = (0..4095).collect();
+        let b: Vec<u32> = (0..4095).rev().collect();
+        assert_eq!(match_keys(&a, &b).unwrap().len(), 4095 * 2 - 1);
     }
 }

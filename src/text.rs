@@ -1,8 +1,27 @@
+//! Text for people: human sizes, truncation, and escaping.
+//!
 //! Paths and `created_by` strings come from whoever built the image. Before they reach
 //! a terminal, control characters (an ANSI escape can rewrite the screen) and invalid
 //! UTF-8 are made visible instead of being interpreted.
 
 use std::fmt::Write;
+
+use bytesize::ByteSize;
+
+/// Human size, in SI units as `docker images` prints them.
+pub fn human(bytes: u64) -> String {
+    ByteSize(bytes).display().si().to_string()
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
 
 /// Escapes a string for a terminal: control characters become `\n`, `\t`, `\x1b`, …
 pub fn escape(s: &str) -> String {
@@ -30,8 +49,17 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// Controls (C0, DEL, C1), the line and paragraph separators, and every bidi
+/// formatting character: an override or isolate can make text read as something else
+/// (CVE-2021-42574).
 fn needs_escape(c: char) -> bool {
-    c.is_control() || c == '\u{2028}' || c == '\u{2029}' || c == '\u{202e}'
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{61c}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+        )
 }
 
 fn push_char(out: &mut String, c: char) {
@@ -62,6 +90,11 @@ mod tests {
         assert_eq!(escape("a\nb\tc"), "a\\nb\\tc");
         assert_eq!(escape("plain ünïcode"), "plain ünïcode");
         assert_eq!(escape("rtl \u{202e}evil"), "rtl \\u{202e}evil");
+        assert_eq!(
+            escape("\u{2067}isolate\u{2069}"),
+            "\\u{2067}isolate\\u{2069}"
+        );
+        assert_eq!(escape("c1 \u{9b}31m"), "c1 \\x9b31m");
     }
 
     #[test]

@@ -5,14 +5,16 @@
 //! Waste that the base image brings, and waste in paths the user chose to ignore, is
 //! reported but never counted here.
 
+use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Serialize;
 
 use crate::model::tree::ContentId;
 use crate::model::Replay;
 
-/// The thresholds a run is held to. `None` means no limit.
+/// The four thresholds a run is held to; `None` means no limit. This is the one
+/// declaration: the flags, the config files and the report all carry this struct.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct Limits {
+pub struct Thresholds {
     /// Most wasted bytes allowed (over the counted steps).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_wasted: Option<u64>,
@@ -28,9 +30,20 @@ pub struct Limits {
     pub max_step_wasted: Option<u64>,
 }
 
-impl Limits {
+impl Thresholds {
     pub fn is_empty(&self) -> bool {
-        *self == Limits::default()
+        *self == Thresholds::default()
+    }
+
+    /// Each threshold from `self`, or from `fallback` where `self` has none (flag >
+    /// file > default).
+    pub fn or(&self, fallback: &Thresholds) -> Thresholds {
+        Thresholds {
+            max_wasted: self.max_wasted.or(fallback.max_wasted),
+            max_wasted_percent: self.max_wasted_percent.or(fallback.max_wasted_percent),
+            min_efficiency: self.min_efficiency.or(fallback.min_efficiency),
+            max_step_wasted: self.max_step_wasted.or(fallback.max_step_wasted),
+        }
     }
 }
 
@@ -42,10 +55,11 @@ pub struct Scope<'a> {
     pub ignore: &'a dyn Fn(&[u8]) -> bool,
 }
 
-/// The gate's figures and verdict, as the report carries them.
+/// The gate's figures and verdict, as the report carries them (`thresholds` in the
+/// JSON, with the thresholds themselves under `limits`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Thresholds {
-    pub limits: Limits,
+pub struct GateVerdict {
+    pub limits: Thresholds,
     /// Layers counted as the base image's.
     pub base_layers: usize,
     /// Wasted bytes the gate counted: outside the base, not ignored.
@@ -70,7 +84,7 @@ pub struct Violation {
     pub message: String,
 }
 
-impl Thresholds {
+impl GateVerdict {
     pub fn passed(&self) -> bool {
         self.violations.is_empty()
     }
@@ -81,9 +95,9 @@ impl Thresholds {
 pub fn evaluate(
     replay: &Replay,
     scope: &Scope<'_>,
-    limits: &Limits,
+    limits: &Thresholds,
     step_of_layer: &[usize],
-) -> Thresholds {
+) -> GateVerdict {
     let mut counted = 0u64;
     let mut ignored = 0u64;
     let mut base = 0u64;
@@ -113,7 +127,7 @@ pub fn evaluate(
     } else {
         counted as f64 * 100.0 / total as f64
     };
-    let human = crate::report::table::human;
+    let human = crate::text::human;
     let mut violations = Vec::new();
     if let Some(max) = limits.max_wasted {
         if counted > max {
@@ -172,7 +186,7 @@ pub fn evaluate(
             }
         }
     }
-    Thresholds {
+    GateVerdict {
         limits: limits.clone(),
         base_layers: scope.base_layers,
         counted_wasted_bytes: counted,
@@ -197,6 +211,81 @@ pub fn base_layer_count(image_diff_ids: &[String], base_diff_ids: &[String]) -> 
             .zip(base_diff_ids)
             .all(|(a, b)| a == b))
     .then_some(base_diff_ids.len())
+}
+
+/// Paths left out of the gate (`--ignore`, repeatable; `ignore` in the file).
+///
+/// Globs match image paths as the waste model names them: no leading `/`. A pattern
+/// may be written with a leading `/` or `./` all the same. `*`, `?` and `[…]` stay
+/// within one path component; `**` crosses them. A pattern that matches a directory
+/// also covers everything under it, so `var/cache/apt` and `var/cache/apt/**` leave out
+/// the same files. Matching is case-sensitive, as Linux paths are.
+#[derive(Debug, Clone)]
+pub struct IgnoreSet {
+    set: GlobSet,
+    patterns: Vec<String>,
+}
+
+impl IgnoreSet {
+    pub fn new(patterns: &[String]) -> Result<IgnoreSet, String> {
+        let mut builder = GlobSetBuilder::new();
+        for raw in patterns {
+            let pattern = normalize_pattern(raw);
+            if pattern.is_empty() {
+                return Err(format!("ignore glob {raw:?} names no path"));
+            }
+            let glob = GlobBuilder::new(pattern)
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .map_err(|e| format!("ignore glob {raw:?}: {}", e.kind()))?;
+            builder.add(glob);
+        }
+        let set = builder.build().map_err(|e| format!("ignore globs: {e}"))?;
+        Ok(IgnoreSet {
+            set,
+            patterns: patterns.to_vec(),
+        })
+    }
+
+    /// The patterns as given.
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// Whether `path` (normalised, no leading `/`) or a directory above it matches.
+    pub fn is_match(&self, path: &[u8]) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let path = path.strip_prefix(b"/").unwrap_or(path);
+        let ancestors = path
+            .iter()
+            .enumerate()
+            .filter(|&(_, b)| *b == b'/')
+            .map(|(i, _)| &path[..i]);
+        std::iter::once(path)
+            .chain(ancestors)
+            .any(|p| !p.is_empty() && self.set.is_match_candidate(&Candidate::from_bytes(p)))
+    }
+}
+
+fn normalize_pattern(raw: &str) -> &str {
+    let mut p = raw.trim();
+    loop {
+        if let Some(rest) = p.strip_prefix("./") {
+            p = rest;
+        } else if let Some(rest) = p.strip_prefix('/') {
+            p = rest;
+        } else {
+            break;
+        }
+    }
+    p.trim_end_matches('/')
 }
 
 #[cfg(test)]
@@ -244,7 +333,7 @@ mod tests {
         r
     }
 
-    fn run(limits: Limits, base_layers: usize, ignore_dpkg: bool) -> Thresholds {
+    fn run(limits: Thresholds, base_layers: usize, ignore_dpkg: bool) -> GateVerdict {
         let ignore = move |p: &[u8]| ignore_dpkg && p.starts_with(b"var/lib/dpkg/");
         let scope = Scope {
             base_layers,
@@ -253,14 +342,14 @@ mod tests {
         evaluate(&replay(), &scope, &limits, &[0, 1, 2])
     }
 
-    fn rules(t: &Thresholds) -> Vec<&'static str> {
+    fn rules(t: &GateVerdict) -> Vec<&'static str> {
         t.violations.iter().map(|v| v.rule).collect()
     }
 
     #[test]
     fn max_wasted_is_inclusive() {
         let at = run(
-            Limits {
+            Thresholds {
                 max_wasted: Some(1110),
                 ..Default::default()
             },
@@ -270,7 +359,7 @@ mod tests {
         assert_eq!(at.counted_wasted_bytes, 1110);
         assert!(at.passed());
         let below = run(
-            Limits {
+            Thresholds {
                 max_wasted: Some(1109),
                 ..Default::default()
             },
@@ -287,7 +376,7 @@ mod tests {
     #[test]
     fn base_layers_and_ignored_paths_are_shown_but_not_counted() {
         let t = run(
-            Limits {
+            Thresholds {
                 max_wasted: Some(1000),
                 ..Default::default()
             },
@@ -310,7 +399,7 @@ mod tests {
         // counted 1110 of 1420 = 78.169…%; efficiency 0.21830…
         let pct = 1110.0 * 100.0 / 1420.0;
         assert!(run(
-            Limits {
+            Thresholds {
                 max_wasted_percent: Some(pct),
                 ..Default::default()
             },
@@ -320,7 +409,7 @@ mod tests {
         .passed());
         assert_eq!(
             rules(&run(
-                Limits {
+                Thresholds {
                     max_wasted_percent: Some(78.0),
                     ..Default::default()
                 },
@@ -331,7 +420,7 @@ mod tests {
         );
         let eff = 1.0 - 1110.0 / 1420.0;
         assert!(run(
-            Limits {
+            Thresholds {
                 min_efficiency: Some(eff),
                 ..Default::default()
             },
@@ -341,7 +430,7 @@ mod tests {
         .passed());
         assert_eq!(
             rules(&run(
-                Limits {
+                Thresholds {
                     min_efficiency: Some(0.22),
                     ..Default::default()
                 },
@@ -355,7 +444,7 @@ mod tests {
     #[test]
     fn max_step_wasted_names_each_step() {
         let t = run(
-            Limits {
+            Thresholds {
                 max_step_wasted: Some(99),
                 ..Default::default()
             },
@@ -365,7 +454,7 @@ mod tests {
         let steps: Vec<Option<usize>> = t.violations.iter().map(|v| v.step).collect();
         assert_eq!(steps, vec![Some(0), Some(1)]);
         assert!(run(
-            Limits {
+            Thresholds {
                 max_step_wasted: Some(1010),
                 ..Default::default()
             },

@@ -2,8 +2,8 @@
 //! that wastes bytes, naming both steps, the bytes, and what to change.
 
 use crate::explain::{Finding, Pattern};
-use crate::report::table::{human, truncate};
-use crate::sanitize::escape;
+use crate::text::escape;
+use crate::text::{human, truncate};
 
 /// How a step is named in prose: `step 5 `RUN apk del .build-deps``.
 pub fn step_name(step: usize, instruction: Option<&str>) -> String {

@@ -463,3 +463,32 @@ fn byte_order_mark_is_not_part_of_the_first_instruction() {
         vec![Some(2)]
     );
 }
+
+/// A million history steps (a base image's, then the Dockerfile's two): the alignment
+/// looks only at the last steps, so this is linear, and the mapping is the same as for
+/// the two steps alone.
+#[test]
+fn a_million_step_history_maps_in_linear_memory() {
+    let mut history = vec![(Some("/bin/sh -c #(nop)  ENV BASE=1"), true); 1_000_000];
+    history.push((Some("RUN /bin/sh -c make # buildkit"), false));
+    history.push((Some("CMD [\"/app\"]"), true));
+    let lines = map_steps("FROM base\nRUN make\nCMD [\"/app\"]\n", &history).unwrap();
+    assert_eq!(lines.len(), 1_000_002);
+    assert_eq!(lines[1_000_000..], [Some(2), Some(3)]);
+    assert!(lines[..1_000_000].iter().all(Option::is_none));
+}
+
+#[test]
+fn too_many_instructions_is_an_error_that_names_the_line() {
+    let mut text = String::from("FROM scratch\n");
+    for i in 0..=MAX_INSTRUCTIONS {
+        text.push_str(&format!("RUN step {i}\n"));
+    }
+    let err = map_steps(&text, &[(Some("RUN step 0"), false)]).unwrap_err();
+    assert_eq!(err.line, MAX_INSTRUCTIONS + 2);
+    assert!(
+        err.message.contains("more than 2048 instructions"),
+        "{}",
+        err.message
+    );
+}

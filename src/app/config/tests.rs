@@ -10,10 +10,12 @@ fn dive(text: &str) -> Result<(FileConfig, Vec<String>), ConfigError> {
 
 fn full_file() -> FileConfig {
     FileConfig {
-        max_wasted: Some(1),
-        max_wasted_percent: Some(2.0),
-        min_efficiency: Some(0.3),
-        max_step_wasted: Some(4),
+        thresholds: Thresholds {
+            max_wasted: Some(1),
+            max_wasted_percent: Some(2.0),
+            min_efficiency: Some(0.3),
+            max_step_wasted: Some(4),
+        },
         ignore: Some(vec!["file/**".into()]),
         base_layers: Some(6),
         base: None,
@@ -25,10 +27,12 @@ fn full_file() -> FileConfig {
 
 fn full_flags() -> GateFlags {
     GateFlags {
-        max_wasted: Some(101),
-        max_wasted_percent: Some(12.0),
-        min_efficiency: Some(0.13),
-        max_step_wasted: Some(104),
+        thresholds: Thresholds {
+            max_wasted: Some(101),
+            max_wasted_percent: Some(12.0),
+            min_efficiency: Some(0.13),
+            max_step_wasted: Some(104),
+        },
         ignore: vec!["flag/**".into()],
         base_layers: Some(106),
         base: None,
@@ -57,10 +61,12 @@ top = 15
     assert_eq!(
         c,
         FileConfig {
-            max_wasted: Some(20_000_000),
-            max_wasted_percent: Some(12.5),
-            min_efficiency: Some(0.9),
-            max_step_wasted: Some(1_048_576),
+            thresholds: Thresholds {
+                max_wasted: Some(20_000_000),
+                max_wasted_percent: Some(12.5),
+                min_efficiency: Some(0.9),
+                max_step_wasted: Some(1_048_576),
+            },
             ignore: Some(vec!["var/lib/dpkg/**".into(), "/var/cache/apt".into()]),
             base_layers: Some(3),
             base: None,
@@ -71,7 +77,7 @@ top = 15
     );
     let c = toml("base = \"debian:12-slim\"\nmax-wasted-percent = 10").unwrap();
     assert_eq!(c.base.as_deref(), Some("debian:12-slim"));
-    assert_eq!(c.max_wasted_percent, Some(10.0));
+    assert_eq!(c.thresholds.max_wasted_percent, Some(10.0));
     assert_eq!(toml("").unwrap(), FileConfig::default());
 }
 
@@ -182,10 +188,12 @@ fn precedence_flag_over_file_over_default_for_every_field() {
     assert_eq!(
         from_file,
         Gate {
-            max_wasted: Some(1),
-            max_wasted_percent: Some(2.0),
-            min_efficiency: Some(0.3),
-            max_step_wasted: Some(4),
+            thresholds: Thresholds {
+                max_wasted: Some(1),
+                max_wasted_percent: Some(2.0),
+                min_efficiency: Some(0.3),
+                max_step_wasted: Some(4),
+            },
             ignore: vec!["file/**".into()],
             base_layers: Some(6),
             base: None,
@@ -200,10 +208,12 @@ fn precedence_flag_over_file_over_default_for_every_field() {
     assert_eq!(
         Gate::resolve(&flags, Some(&file)),
         Gate {
-            max_wasted: Some(101),
-            max_wasted_percent: Some(12.0),
-            min_efficiency: Some(0.13),
-            max_step_wasted: Some(104),
+            thresholds: Thresholds {
+                max_wasted: Some(101),
+                max_wasted_percent: Some(12.0),
+                min_efficiency: Some(0.13),
+                max_step_wasted: Some(104),
+            },
             ignore: vec!["flag/**".into()],
             base_layers: Some(106),
             base: None,
@@ -218,28 +228,40 @@ fn precedence_flag_over_file_over_default_for_every_field() {
         (
             "max_wasted",
             GateFlags {
-                max_wasted: Some(101),
+                thresholds: Thresholds {
+                    max_wasted: Some(101),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         ),
         (
             "max_wasted_percent",
             GateFlags {
-                max_wasted_percent: Some(12.0),
+                thresholds: Thresholds {
+                    max_wasted_percent: Some(12.0),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         ),
         (
             "min_efficiency",
             GateFlags {
-                min_efficiency: Some(0.13),
+                thresholds: Thresholds {
+                    min_efficiency: Some(0.13),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         ),
         (
             "max_step_wasted",
             GateFlags {
-                max_step_wasted: Some(104),
+                thresholds: Thresholds {
+                    max_step_wasted: Some(104),
+                    ..Default::default()
+                },
                 ..Default::default()
             },
         ),
@@ -283,10 +305,10 @@ fn precedence_flag_over_file_over_default_for_every_field() {
         let got = Gate::resolve(&flags, Some(&file));
         let mut want = from_file.clone();
         match field {
-            "max_wasted" => want.max_wasted = Some(101),
-            "max_wasted_percent" => want.max_wasted_percent = Some(12.0),
-            "min_efficiency" => want.min_efficiency = Some(0.13),
-            "max_step_wasted" => want.max_step_wasted = Some(104),
+            "max_wasted" => want.thresholds.max_wasted = Some(101),
+            "max_wasted_percent" => want.thresholds.max_wasted_percent = Some(12.0),
+            "min_efficiency" => want.thresholds.min_efficiency = Some(0.13),
+            "max_step_wasted" => want.thresholds.max_step_wasted = Some(104),
             "ignore" => want.ignore = vec!["flag/**".into()],
             "base_layers" => want.base_layers = Some(106),
             "fail_on_increase" => want.fail_on_increase = Some(108),
@@ -352,9 +374,12 @@ fn dive_ci_camel_case() {
     assert_eq!(
         c,
         FileConfig {
-            min_efficiency: Some(0.95),
-            max_wasted: Some(20_000_000),
-            max_wasted_percent: Some(20.0),
+            thresholds: Thresholds {
+                min_efficiency: Some(0.95),
+                max_wasted: Some(20_000_000),
+                max_wasted_percent: Some(20.0),
+                ..Default::default()
+            },
             ..Default::default()
         }
     );
@@ -367,16 +392,16 @@ fn dive_ci_kebab_case_and_plain_bytes() {
         "rules:\n  lowest-efficiency: 0.9\n  highest-wasted-bytes: 1048576\n  highest-user-wasted-percent: 0.07\n",
     )
     .unwrap();
-    assert_eq!(c.min_efficiency, Some(0.9));
-    assert_eq!(c.max_wasted, Some(1_048_576));
+    assert_eq!(c.thresholds.min_efficiency, Some(0.9));
+    assert_eq!(c.thresholds.max_wasted, Some(1_048_576));
     // Exactly 7, not 0.07 × 100 = 7.000000000000001.
-    assert_eq!(c.max_wasted_percent, Some(7.0));
+    assert_eq!(c.thresholds.max_wasted_percent, Some(7.0));
     assert!(warnings.is_empty());
     // Quoted values, as dive's own examples write them; humanize's thousands separator.
     let (c, _) =
         dive("rules:\n  highestWastedBytes: '1,000 KB'\n  lowestEfficiency: \"0.5\"\n").unwrap();
-    assert_eq!(c.max_wasted, Some(1_000_000));
-    assert_eq!(c.min_efficiency, Some(0.5));
+    assert_eq!(c.thresholds.max_wasted, Some(1_000_000));
+    assert_eq!(c.thresholds.min_efficiency, Some(0.5));
 }
 
 #[test]
@@ -395,8 +420,11 @@ fn dive_ci_disabled_and_defaults() {
     assert_eq!(
         c,
         FileConfig {
-            min_efficiency: Some(0.9),
-            max_wasted_percent: Some(10.0),
+            thresholds: Thresholds {
+                min_efficiency: Some(0.9),
+                max_wasted_percent: Some(10.0),
+                ..Default::default()
+            },
             ..Default::default()
         }
     );
@@ -450,7 +478,7 @@ fn dive_ci_errors() {
 #[test]
 fn dive_ci_other_top_level_keys_are_ignored_with_a_warning() {
     let (c, warnings) = dive("log:\n  level: debug\nRules:\n  highestWastedBytes: 5MiB\n").unwrap();
-    assert_eq!(c.max_wasted, Some(5 * 1_048_576));
+    assert_eq!(c.thresholds.max_wasted, Some(5 * 1_048_576));
     assert!(warnings
         .iter()
         .any(|w| w.contains("`log` is not a CI rule and is ignored")));
@@ -488,7 +516,7 @@ fn load_finds_the_file() {
     .unwrap();
     let loaded = load(None, dir.path()).unwrap().unwrap();
     assert_eq!(loaded.kind, ConfigKind::DiveCi);
-    assert_eq!(loaded.config.max_wasted, Some(1_000));
+    assert_eq!(loaded.config.thresholds.max_wasted, Some(1_000));
 
     std::fs::write(
         dir.path().join(".layerwaste.toml"),
@@ -497,7 +525,7 @@ fn load_finds_the_file() {
     .unwrap();
     let loaded = load(None, dir.path()).unwrap().unwrap();
     assert_eq!(loaded.kind, ConfigKind::Layerwaste);
-    assert_eq!(loaded.config.max_wasted, Some(2_000));
+    assert_eq!(loaded.config.thresholds.max_wasted, Some(2_000));
     assert!(loaded.warnings[0].contains(".dive-ci is ignored"));
 
     // --config names a file anywhere; YAML by name, TOML otherwise.
@@ -507,7 +535,7 @@ fn load_finds_the_file() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (loaded.kind, loaded.config.max_wasted),
+        (loaded.kind, loaded.config.thresholds.max_wasted),
         (ConfigKind::DiveCi, Some(3_000))
     );
     let other = dir.path().join("gate.conf");
@@ -516,7 +544,7 @@ fn load_finds_the_file() {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (loaded.kind, loaded.config.max_wasted),
+        (loaded.kind, loaded.config.thresholds.max_wasted),
         (ConfigKind::Layerwaste, Some(4_000))
     );
 

@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use super::config::{Gate, GateFlags};
 use layerwaste::analyze::{Base, GateOptions};
-use layerwaste::config::{Gate, GateFlags};
 use layerwaste::explain::ExplainOptions;
-use layerwaste::gate::Limits;
+use layerwaste::format::tar::HeaderLimits;
+use layerwaste::model::gate::Thresholds;
 use layerwaste::source::{PlanOptions, Platform, SourceOptions};
-use layerwaste::tarball::HeaderLimits;
 use layerwaste::walk::WalkOptions;
 use layerwaste::Options;
 
@@ -77,6 +77,11 @@ pub struct DiffArgs {
     /// When to colour the table
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
+
+    /// Read `fail-on-increase` from FILE (.layerwaste.toml) instead of looking for
+    /// ./.layerwaste.toml and ./.dive-ci
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 impl DiffArgs {
@@ -230,24 +235,26 @@ fn parse_platform(s: &str) -> Result<Platform, String> {
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
-    layerwaste::size::parse_size(s)
+    super::units::parse_size(s)
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
-    layerwaste::config::parse_percent(s)
+    super::config::parse_percent(s)
 }
 
 fn parse_ratio(s: &str) -> Result<f64, String> {
-    layerwaste::config::parse_ratio(s)
+    super::config::parse_ratio(s)
 }
 
 impl GateArgs {
     pub fn flags(&self) -> GateFlags {
         GateFlags {
-            max_wasted: self.max_wasted,
-            max_wasted_percent: self.max_wasted_percent,
-            min_efficiency: self.min_efficiency,
-            max_step_wasted: self.max_step_wasted,
+            thresholds: Thresholds {
+                max_wasted: self.max_wasted,
+                max_wasted_percent: self.max_wasted_percent,
+                min_efficiency: self.min_efficiency,
+                max_step_wasted: self.max_step_wasted,
+            },
             ignore: self.ignore.clone(),
             base_layers: self.base_layers,
             base: self.base.clone(),
@@ -259,12 +266,7 @@ impl GateArgs {
 /// The gate's settings as the library wants them.
 pub fn gate_options(gate: &Gate) -> GateOptions {
     GateOptions {
-        limits: Limits {
-            max_wasted: gate.max_wasted,
-            max_wasted_percent: gate.max_wasted_percent,
-            min_efficiency: gate.min_efficiency,
-            max_step_wasted: gate.max_step_wasted,
-        },
+        thresholds: gate.thresholds.clone(),
         base: match (&gate.base, gate.base_layers) {
             (Some(image), _) => Some(Base::Image(image.clone())),
             (None, Some(n)) => Some(Base::Layers(n)),

@@ -40,10 +40,11 @@
 
 use std::path::{Path, PathBuf};
 
-use globset::{Candidate, GlobBuilder, GlobSet, GlobSetBuilder};
 use yaml_rust2::{Yaml, YamlLoader};
 
-use crate::size::parse_size;
+use layerwaste::model::gate::{IgnoreSet, Thresholds};
+
+use super::units::parse_size;
 
 /// The file looked for in the current directory.
 pub const CONFIG_FILE_NAME: &str = ".layerwaste.toml";
@@ -95,10 +96,7 @@ pub enum ConfigError {
 /// not set that key.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileConfig {
-    pub max_wasted: Option<u64>,
-    pub max_wasted_percent: Option<f64>,
-    pub min_efficiency: Option<f64>,
-    pub max_step_wasted: Option<u64>,
+    pub thresholds: Thresholds,
     pub ignore: Option<Vec<String>>,
     pub base_layers: Option<usize>,
     pub base: Option<String>,
@@ -201,10 +199,12 @@ impl FileConfig {
             let key = key.as_str();
             match key {
                 "max-wasted" => {
-                    config.max_wasted = Some(toml_size(value).map_err(|m| invalid(key, m))?)
+                    config.thresholds.max_wasted =
+                        Some(toml_size(value).map_err(|m| invalid(key, m))?)
                 }
                 "max-step-wasted" => {
-                    config.max_step_wasted = Some(toml_size(value).map_err(|m| invalid(key, m))?)
+                    config.thresholds.max_step_wasted =
+                        Some(toml_size(value).map_err(|m| invalid(key, m))?)
                 }
                 "fail-on-increase" => {
                     // `true` is the file's spelling of the bare `--fail-on-increase`: any
@@ -217,12 +217,13 @@ impl FileConfig {
                 }
                 "max-wasted-percent" => {
                     let n = toml_number(value).map_err(|m| invalid(key, m))?;
-                    config.max_wasted_percent =
+                    config.thresholds.max_wasted_percent =
                         Some(check_percent(n).map_err(|m| invalid(key, m))?);
                 }
                 "min-efficiency" => {
                     let n = toml_number(value).map_err(|m| invalid(key, m))?;
-                    config.min_efficiency = Some(check_ratio(n).map_err(|m| invalid(key, m))?);
+                    config.thresholds.min_efficiency =
+                        Some(check_ratio(n).map_err(|m| invalid(key, m))?);
                 }
                 "ignore" => {
                     let patterns = toml_strings(value).map_err(|m| invalid(key, m))?;
@@ -344,15 +345,17 @@ impl FileConfig {
             };
             match rule {
                 DiveRule::LowestEfficiency => {
-                    config.min_efficiency = Some(parse_ratio(value).map_err(invalid)?);
+                    config.thresholds.min_efficiency = Some(parse_ratio(value).map_err(invalid)?);
                 }
                 DiveRule::HighestWastedBytes => {
                     // go-humanize accepts thousands separators (`1,000 MB`).
-                    config.max_wasted = Some(parse_size(&value.replace(',', "")).map_err(invalid)?);
+                    config.thresholds.max_wasted =
+                        Some(parse_size(&value.replace(',', "")).map_err(invalid)?);
                 }
                 DiveRule::HighestUserWastedPercent => {
                     parse_ratio(value).map_err(invalid)?;
-                    config.max_wasted_percent = Some(ratio_to_percent(value).map_err(invalid)?);
+                    config.thresholds.max_wasted_percent =
+                        Some(ratio_to_percent(value).map_err(invalid)?);
                 }
             }
         }
@@ -549,10 +552,7 @@ pub type GateFlags = Gate;
 /// `base_layers`), or the binary's own default (`format`, `top`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Gate {
-    pub max_wasted: Option<u64>,
-    pub max_wasted_percent: Option<f64>,
-    pub min_efficiency: Option<f64>,
-    pub max_step_wasted: Option<u64>,
+    pub thresholds: Thresholds,
     pub ignore: Vec<String>,
     pub base_layers: Option<usize>,
     pub base: Option<String>,
@@ -576,10 +576,7 @@ impl Gate {
             (file.base.clone(), file.base_layers)
         };
         Gate {
-            max_wasted: flags.max_wasted.or(file.max_wasted),
-            max_wasted_percent: flags.max_wasted_percent.or(file.max_wasted_percent),
-            min_efficiency: flags.min_efficiency.or(file.min_efficiency),
-            max_step_wasted: flags.max_step_wasted.or(file.max_step_wasted),
+            thresholds: flags.thresholds.or(&file.thresholds),
             ignore: if flags.ignore.is_empty() {
                 file.ignore.clone().unwrap_or_default()
             } else {
@@ -592,81 +589,6 @@ impl Gate {
             top: flags.top.or(file.top),
         }
     }
-}
-
-/// Paths left out of the gate (`--ignore`, repeatable; `ignore` in the file).
-///
-/// Globs match image paths as the waste model names them: no leading `/`. A pattern
-/// may be written with a leading `/` or `./` all the same. `*`, `?` and `[…]` stay
-/// within one path component; `**` crosses them. A pattern that matches a directory
-/// also covers everything under it, so `var/cache/apt` and `var/cache/apt/**` leave out
-/// the same files. Matching is case-sensitive, as Linux paths are.
-#[derive(Debug, Clone)]
-pub struct IgnoreSet {
-    set: GlobSet,
-    patterns: Vec<String>,
-}
-
-impl IgnoreSet {
-    pub fn new(patterns: &[String]) -> Result<IgnoreSet, String> {
-        let mut builder = GlobSetBuilder::new();
-        for raw in patterns {
-            let pattern = normalize_pattern(raw);
-            if pattern.is_empty() {
-                return Err(format!("ignore glob {raw:?} names no path"));
-            }
-            let glob = GlobBuilder::new(pattern)
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-                .map_err(|e| format!("ignore glob {raw:?}: {}", e.kind()))?;
-            builder.add(glob);
-        }
-        let set = builder.build().map_err(|e| format!("ignore globs: {e}"))?;
-        Ok(IgnoreSet {
-            set,
-            patterns: patterns.to_vec(),
-        })
-    }
-
-    /// The patterns as given.
-    pub fn patterns(&self) -> &[String] {
-        &self.patterns
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
-    /// Whether `path` (normalised, no leading `/`) or a directory above it matches.
-    pub fn is_match(&self, path: &[u8]) -> bool {
-        if self.patterns.is_empty() {
-            return false;
-        }
-        let path = path.strip_prefix(b"/").unwrap_or(path);
-        let ancestors = path
-            .iter()
-            .enumerate()
-            .filter(|&(_, b)| *b == b'/')
-            .map(|(i, _)| &path[..i]);
-        std::iter::once(path)
-            .chain(ancestors)
-            .any(|p| !p.is_empty() && self.set.is_match_candidate(&Candidate::from_bytes(p)))
-    }
-}
-
-fn normalize_pattern(raw: &str) -> &str {
-    let mut p = raw.trim();
-    loop {
-        if let Some(rest) = p.strip_prefix("./") {
-            p = rest;
-        } else if let Some(rest) = p.strip_prefix('/') {
-            p = rest;
-        } else {
-            break;
-        }
-    }
-    p.trim_end_matches('/')
 }
 
 #[cfg(test)]
