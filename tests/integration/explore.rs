@@ -306,3 +306,21 @@ fn explore_a_hostile_image_without_a_panic_or_a_raw_control_character() {
     s.press("q");
     assert_eq!(s.exit_code(), 0, "{}", s.screen());
 }
+
+#[test]
+fn the_screen_in_docs_explore_md_is_the_snapshot() {
+    let snapshot = std::fs::read_to_string(root().join(
+        "src/report/explore/snapshots/layerwaste__report__explore__tests__opening_screen.snap",
+    ))
+    .expect("the snapshot");
+    let screen: String = snapshot
+        .split_once("\n---\n")
+        .expect("an insta header")
+        .1
+        .to_string();
+    let doc = std::fs::read_to_string(root().join("docs/explore.md")).expect("docs/explore.md");
+    assert!(
+        doc.contains(screen.trim_end()),
+        "docs/explore.md must show the opening screen as the snapshot has it:\n{screen}"
+    );
+}
