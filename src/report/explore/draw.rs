@@ -300,7 +300,7 @@ fn wasted_bar(wasted: u64, max: u64) -> String {
     for _ in 0..full {
         s.push('█');
     }
-    if eighths % 8 > 0 {
+    if !eighths.is_multiple_of(8) {
         s.push(EIGHTHS[eighths % 8 - 1]);
     }
     s
