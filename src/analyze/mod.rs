@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::explain::report::{ImageInfo, LayerFacts, Report};
 use crate::explain::{self, ExplainOptions};
 use crate::model::gate::{self, Thresholds};
+use crate::model::steps::Alignment;
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
 use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
@@ -77,10 +78,33 @@ impl Default for Options {
 pub fn analyze(spec: &str, options: &Options, progress: &dyn Progress) -> Result<Report> {
     let mut report = match source::open(spec, &options.plan, &options.source)? {
         Opened::Layered(image) => analyze_layered(*image, options, progress),
-        Opened::Stream(input) => stream::analyze_stream(input, options, progress),
+        Opened::Stream(input) => {
+            stream::analyze_stream(input, options, progress, false).map(|a| a.report)
+        }
     }?;
     report.image.source = spec.to_string();
     Ok(report)
+}
+
+/// An analysis with what the report was built from, for a renderer that shows more
+/// than the report holds (the explorer): the finished replay, the step alignment, and
+/// every layer's index in layer order.
+pub struct Analysis {
+    pub report: Report,
+    pub replay: Replay,
+    pub alignment: Alignment,
+    pub indexes: Vec<LayerIndex>,
+}
+
+/// [`analyze`], keeping the replay and the layer indexes. Costs the memory of every
+/// layer's index at once, which [`analyze`] frees layer by layer.
+pub fn analyze_full(spec: &str, options: &Options, progress: &dyn Progress) -> Result<Analysis> {
+    let mut analysis = match source::open(spec, &options.plan, &options.source)? {
+        Opened::Layered(image) => analyze_layered_keeping(*image, options, progress, true),
+        Opened::Stream(input) => stream::analyze_stream(input, options, progress, true),
+    }?;
+    analysis.report.image.source = spec.to_string();
+    Ok(analysis)
 }
 
 /// How many leading layers belong to the base image, and how that is known.
@@ -178,6 +202,15 @@ pub fn analyze_layered(
     options: &Options,
     progress: &dyn Progress,
 ) -> Result<Report> {
+    analyze_layered_keeping(image, options, progress, false).map(|a| a.report)
+}
+
+fn analyze_layered_keeping(
+    image: LayeredImage,
+    options: &Options,
+    progress: &dyn Progress,
+    keep_indexes: bool,
+) -> Result<Analysis> {
     let LayeredImage { name, plan, layers } = image;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
@@ -211,6 +244,7 @@ pub fn analyze_layered(
     let mut facts: Vec<LayerFacts> = Vec::with_capacity(layers.len());
     let mut warnings = Vec::new();
     let mut plain_layers = Vec::new();
+    let mut kept = Vec::new();
     let result: Result<()> = pool.in_place_scope(|scope| {
         let (tx, rx) = mpsc::channel();
         for &i in &order {
@@ -274,6 +308,9 @@ pub fn analyze_layered(
                 }
                 check_room(&replay, &index, &name)?;
                 replay.apply(&index);
+                if keep_indexes {
+                    kept.push(index);
+                }
                 next += 1;
             }
         }
@@ -286,7 +323,7 @@ pub fn analyze_layered(
     if let Some(cache) = &cache {
         remember_hashes(cache, &keys, &replay, &plain_layers);
     }
-    finish(&name, plan, replay, facts, warnings, options)
+    finish(&name, plan, replay, facts, warnings, options, kept)
 }
 
 /// Writes the hashes the targeted re-read found back into the cached indexes of the
@@ -419,7 +456,8 @@ fn finish(
     facts: Vec<LayerFacts>,
     mut warnings: Vec<String>,
     options: &Options,
-) -> Result<Report> {
+    indexes: Vec<LayerIndex>,
+) -> Result<Analysis> {
     let alignment = steps::align(&plan.config.history, plan.layers.len());
     if let Some(w) = &alignment.warning {
         warnings.insert(0, w.clone());
@@ -463,5 +501,10 @@ fn finish(
         thresholds.base = base;
         report.thresholds = Some(thresholds);
     }
-    Ok(report)
+    Ok(Analysis {
+        report,
+        replay,
+        alignment,
+        indexes,
+    })
 }

@@ -5,9 +5,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc;
 
-use super::{finish, layer_error, record_layer, Options};
+use super::{finish, layer_error, record_layer, Analysis, Options};
 use crate::error::{Error, Result};
-use crate::explain::report::Report;
 use crate::format::codec::{GzipMembers, Labelled};
 use crate::format::tar::{Kind, Streaming, TarReader};
 use crate::model::Replay;
@@ -216,7 +215,8 @@ pub(super) fn analyze_stream(
     input: StreamInput,
     options: &Options,
     progress: &dyn Progress,
-) -> Result<Report> {
+    keep_indexes: bool,
+) -> Result<Analysis> {
     let StreamInput { name, reader } = input;
     let mut buffered = BufReader::with_capacity(256 * 1024, reader);
     let head = buffered.fill_buf().map_err(|e| Error::Archive {
@@ -289,6 +289,7 @@ pub(super) fn analyze_stream(
     let mut replay = Replay::new();
     let mut facts = Vec::with_capacity(plan.layers.len());
     let mut warnings = Vec::new();
+    let mut order = Vec::new();
     for (i, layer) in plan.layers.iter().enumerate() {
         let resolved = blobs.resolve(&layer.name);
         let index = match walked.get(&resolved) {
@@ -315,8 +316,20 @@ pub(super) fn analyze_stream(
         record_layer(&plan, i, index, &mut facts, &mut warnings);
         super::check_room(&replay, index, &name)?;
         replay.apply(index);
+        if keep_indexes {
+            order.push(resolved);
+        }
     }
     // Every content was hashed as it streamed, so no comparison is left open.
     replay.resolve_comparisons();
-    finish(&name, plan, replay, facts, warnings, options)
+    // In the manifest's order. A blob listed twice (no builder writes that) gets its
+    // index once; the second place gets an empty one.
+    let kept = order
+        .iter()
+        .map(|name| match walked.remove(name) {
+            Some(Ok(index)) => index,
+            _ => LayerIndex::default(),
+        })
+        .collect();
+    finish(&name, plan, replay, facts, warnings, options, kept)
 }

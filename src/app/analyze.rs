@@ -42,7 +42,7 @@ pub fn run(args: &AnalyzeArgs) -> anyhow::Result<ExitCode> {
     Ok(gate_outcome(&report))
 }
 
-fn map_dockerfile(report: &mut Report, path: &std::path::Path) -> anyhow::Result<()> {
+pub(super) fn map_dockerfile(report: &mut Report, path: &std::path::Path) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the Dockerfile {}", path.display()))?;
     report

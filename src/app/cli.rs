@@ -43,6 +43,9 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `layerwaste man > layerwaste.1`
     Man,
+    /// Browse an image in the terminal: steps, files, and why each byte is wasted
+    /// (docs/explore.md). Takes the image and source flags of `analyze`
+    Explore(Box<AnalyzeArgs>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

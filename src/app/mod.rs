@@ -11,6 +11,7 @@ pub mod units;
 
 mod analyze;
 mod diff;
+mod explore;
 mod manual;
 
 use std::io::{self, Write};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => diff::run(&args),
         Command::Completions { shell } => manual::completions(shell, &mut io::stdout().lock()),
         Command::Man => manual::man(&mut io::stdout().lock()),
+        Command::Explore(args) => explore::run(&args),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod diff;
 pub mod dockerfile;
+pub mod entries;
 pub mod patterns;
 pub mod prose;
 pub mod report;

@@ -4,6 +4,7 @@
 
 pub mod codeclimate;
 pub mod diff;
+pub mod explore;
 pub mod github;
 pub mod json;
 pub mod markdown;

@@ -12,6 +12,7 @@ mod containerfile;
 mod dockerfile;
 mod dockerfile_forms;
 mod explain;
+mod explore;
 mod formats;
 mod gate;
 mod hostile;
