@@ -2,7 +2,7 @@
 # The benchmark of issue 7: layerwaste against dive, diving and the floors (a bare tar
 # header walk and a bare parallel inflate), in alternation, on real and synthetic images.
 #
-# Usage: scripts/bench.sh [CASE...]     CASE: big whiteouts gzip zstd scaling cache
+# Usage: scripts/bench.sh [CASE...]     CASE: big whiteouts gzip zstd scaling cache explore
 #                                      (default: all of them)
 # Env:   RUNS=5           rounds; every tool of a case runs once per round, in turn
 #        IMAGES=DIR       real images (default /work/bench-images; built with
@@ -24,7 +24,7 @@ images=${IMAGES:-/work/bench-images}
 out=$(realpath -m "${OUT:-target/bench}")
 scaling=${SCALING:-100000 300000 1000000}
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache)
+[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore)
 mkdir -p "$out/logs"
 results=$out/results.tsv
 : >"$results"
@@ -41,7 +41,7 @@ bin=$repo/target/release
 lw=$bin/layerwaste
 
 # --- images -----------------------------------------------------------------------------
-if { want big || want whiteouts || want gzip || want zstd || want cache; } &&
+if { want big || want whiteouts || want gzip || want zstd || want cache || want explore; } &&
    [ ! -f "$images/big/docker-archive.tar" ]; then
   echo "== building the real images into $images" >&2
   scripts/build-bench-images.sh "$images"
@@ -183,6 +183,13 @@ if want zstd; then
   echo "== zstd: OCI layout" >&2
   check "$images/big/oci-zstd" "$images/big/expected.json"
   round zstd "$images/big/oci-zstd" layerwaste floor_inflate
+fi
+if want explore; then
+  # The explorer's first frame in a real pseudo-terminal, and its peak RSS, against
+  # `analyze --format json` on the same image (issue 11: at most 1.5x and 2x).
+  echo "== explore: first frame vs analyze --format json" >&2
+  python3 scripts/explore-first-frame.py "$lw" "$images/big/docker-archive.tar" "$runs" \
+    | tee "$out/explore.tsv" >&2
 fi
 if want scaling; then
   echo "== scaling: synthetic docker-archives" >&2

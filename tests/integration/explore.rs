@@ -318,9 +318,11 @@ fn the_screen_in_docs_explore_md_is_the_snapshot() {
         .expect("an insta header")
         .1
         .to_string();
-    let doc = std::fs::read_to_string(root().join("docs/explore.md")).expect("docs/explore.md");
-    assert!(
-        doc.contains(screen.trim_end()),
-        "docs/explore.md must show the opening screen as the snapshot has it:\n{screen}"
-    );
+    for doc in ["docs/explore.md", "README.md"] {
+        let text = std::fs::read_to_string(root().join(doc)).expect(doc);
+        assert!(
+            text.contains(&format!("```\n{}\n```", screen.trim_end())),
+            "{doc} must show the opening screen as the snapshot has it:\n{screen}"
+        );
+    }
 }
