@@ -49,6 +49,22 @@ pub fn escape_bytes(bytes: &[u8]) -> String {
     out
 }
 
+/// Levenshtein distance between two names, for "did you mean" suggestions.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// Controls (C0, DEL, C1), the line and paragraph separators, and every bidi
 /// formatting character: an override or isolate can make text read as something else
 /// (CVE-2021-42574).
@@ -95,6 +111,14 @@ mod tests {
             "\\u{2067}isolate\\u{2069}"
         );
         assert_eq!(escape("c1 \u{9b}31m"), "c1 \\x9b31m");
+    }
+
+    #[test]
+    fn edit_distance_counts_single_character_edits() {
+        assert_eq!(edit_distance("build-deps-split", "build-deps-split"), 0);
+        assert_eq!(edit_distance("buld-deps", "build-deps"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

@@ -247,7 +247,12 @@ fn not_found(list: &[StoredImage], name: &str, driver: &str, root: &Path) -> Str
     let wanted = name_forms(name).pop().unwrap_or_default();
     let mut close: Vec<(usize, &String)> = names
         .iter()
-        .map(|n| (edit_distance(&wanted, n).min(edit_distance(name, n)), *n))
+        .map(|n| {
+            (
+                crate::text::edit_distance(&wanted, n).min(crate::text::edit_distance(name, n)),
+                *n,
+            )
+        })
         .filter(|(d, n)| *d <= n.len().max(wanted.len()) / 2)
         .collect();
     close.sort();
@@ -257,21 +262,6 @@ fn not_found(list: &[StoredImage], name: &str, driver: &str, root: &Path) -> Str
         why.push_str(&format!("; close names: {}", close.join(", ")));
     }
     why
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// A big-data file: `=` + base64 of the key, or the key itself for plain names.
@@ -376,22 +366,7 @@ fn open_image(
         .iter()
         .map(|l| format!("{}/layer.tar", l.id))
         .collect();
-    let manifest = serde_json::json!([{
-        "Config": config_name,
-        "RepoTags": image.names,
-        "Layers": layer_names,
-    }]);
-    let mut blobs = MemoryBlobs {
-        name: spec.to_string(),
-        ..Default::default()
-    };
-    blobs
-        .documents
-        .insert("manifest.json".into(), manifest.to_string().into_bytes());
-    blobs.documents.insert(config_name, config);
-    for layer in &layer_names {
-        blobs.large.insert(layer.clone(), 0);
-    }
+    let blobs = MemoryBlobs::docker_save(spec, config_name, config, &image.names, &layer_names);
     let plan = layout::plan(&blobs, options)?;
     if plan.config.diff_ids.len() != chain.len() {
         return Err(usage(format!(

@@ -83,22 +83,8 @@ pub fn open(root: &Path, name: &str, options: &PlanOptions) -> Result<LayeredIma
         .iter()
         .map(|c| format!("{}/layer.tar", c.trim_start_matches("sha256:")))
         .collect();
-    let manifest = serde_json::json!([{
-        "Config": config_name,
-        "RepoTags": store.tags_of(&id),
-        "Layers": layer_names,
-    }]);
-    let mut blobs = MemoryBlobs {
-        name: name.to_string(),
-        ..Default::default()
-    };
-    blobs
-        .documents
-        .insert("manifest.json".into(), manifest.to_string().into_bytes());
-    blobs.documents.insert(config_name, config);
-    for layer in &layer_names {
-        blobs.large.insert(layer.clone(), 0);
-    }
+    let blobs =
+        MemoryBlobs::docker_save(name, config_name, config, &store.tags_of(&id), &layer_names);
     let plan = layout::plan(&blobs, options)?;
 
     let mut layers = Vec::with_capacity(chains.len());

@@ -264,6 +264,38 @@ pub struct MemoryBlobs {
 }
 
 impl MemoryBlobs {
+    /// A docker-save archive's documents for a store that keeps configs and layer
+    /// records but no archive (Docker's data root, containers/storage), so the plan
+    /// (config digest check, history, diff IDs) is made by the same code as for a real
+    /// `docker save`. Layers are named, never read: their bytes come from tar-split.
+    pub fn docker_save(
+        name: &str,
+        config_name: String,
+        config: Vec<u8>,
+        tags: &[String],
+        layer_names: &[String],
+    ) -> MemoryBlobs {
+        let manifest = serde_json::json!([{
+            "Config": config_name,
+            "RepoTags": tags,
+            "Layers": layer_names,
+        }]);
+        let mut blobs = MemoryBlobs {
+            name: name.to_string(),
+            ..Default::default()
+        };
+        blobs
+            .documents
+            .insert("manifest.json".into(), manifest.to_string().into_bytes());
+        blobs.documents.insert(config_name, config);
+        for layer in layer_names {
+            blobs.large.insert(layer.clone(), 0);
+        }
+        blobs
+    }
+}
+
+impl MemoryBlobs {
     /// Follows member links to the name the data was stored under.
     pub fn resolve(&self, name: &str) -> String {
         let mut current = member_name(name);

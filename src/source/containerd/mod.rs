@@ -224,28 +224,17 @@ fn find_in<'a>(
     })
 }
 
-/// Levenshtein distance, for "did you mean".
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
-}
-
 /// Up to three names of `images` close to `name`.
 fn close_names(images: &BTreeMap<String, Target>, name: &str) -> Vec<String> {
     let wanted = name_forms(name).pop().unwrap_or_else(|| name.to_string());
     let mut scored: Vec<(usize, &String)> = images
         .keys()
-        .map(|k| (distance(&wanted, k).min(distance(name, k)), k))
+        .map(|k| {
+            (
+                crate::text::edit_distance(&wanted, k).min(crate::text::edit_distance(name, k)),
+                k,
+            )
+        })
         .filter(|(d, k)| *d <= k.len().max(wanted.len()) / 2)
         .collect();
     scored.sort();
