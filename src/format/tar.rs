@@ -92,6 +92,33 @@ pub struct Header {
     pub size: u64,
     /// Offset of the entry's first data byte from the start of the archive.
     pub data_pos: u64,
+    /// What `chmod`, `chown` and `touch` change, for telling apart what a later copy of
+    /// the same path changed.
+    pub meta: Meta,
+}
+
+/// An entry's mode, owner and modification time, folded small: only ever compared for
+/// equality with another entry's, to tell what a rewrite of a path changed. Advisory:
+/// an unreadable field reads as 0 and never fails the walk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Meta {
+    /// Permission bits (`0o7777`).
+    pub mode: u16,
+    /// uid and gid, folded.
+    pub owner: u32,
+    /// Seconds, folded to 32 bits.
+    pub mtime: u32,
+}
+
+impl Meta {
+    pub fn new(mode: u32, uid: u64, gid: u64, mtime: u64) -> Meta {
+        let fold = |v: u64| (v ^ (v >> 32)) as u32;
+        Meta {
+            mode: (mode & 0o7777) as u16,
+            owner: fold(uid).wrapping_mul(0x9E37_79B1) ^ fold(gid),
+            mtime: fold(mtime),
+        }
+    }
 }
 
 /// A format error or I/O failure, with the entry being read when it happened.
@@ -187,6 +214,7 @@ impl<R: Skip> TarReader<R> {
         let mut pax_path: Option<Vec<u8>> = None;
         let mut pax_link: Option<Vec<u8>> = None;
         let mut pax_size: Option<u64> = None;
+        let (mut pax_uid, mut pax_gid, mut pax_mtime) = (None, None, None);
         let mut gnu_path: Option<Vec<u8>> = None;
         let mut gnu_link: Option<Vec<u8>> = None;
         loop {
@@ -248,6 +276,9 @@ impl<R: Skip> TarReader<R> {
                                     })?;
                                 pax_size = Some(v);
                             }
+                            b"uid" => pax_uid = pax_number(value),
+                            b"gid" => pax_gid = pax_number(value),
+                            b"mtime" => pax_mtime = pax_number(value),
                             _ => {}
                         }
                     }
@@ -333,11 +364,20 @@ impl<R: Skip> TarReader<R> {
             self.padding = (BLOCK - size % BLOCK) % BLOCK;
             self.entry_size = size;
             self.entry_pos = self.pos;
+            let meta = Meta::new(
+                header.mode().unwrap_or(0),
+                pax_uid.take().unwrap_or_else(|| header.uid().unwrap_or(0)),
+                pax_gid.take().unwrap_or_else(|| header.gid().unwrap_or(0)),
+                pax_mtime
+                    .take()
+                    .unwrap_or_else(|| header.mtime().unwrap_or(0)),
+            );
             return Ok(Some(Header {
                 kind,
                 typeflag,
                 size,
                 data_pos: self.pos,
+                meta,
             }));
         }
     }
@@ -434,6 +474,13 @@ pub type PaxRecord<'a> = (&'a [u8], &'a [u8]);
 /// `"<length> <key>=<value>\n"`, framed by its decimal length (which counts the whole
 /// record): values may themselves hold newlines, so they are never split on one.
 /// Trailing NUL padding after the last record is tolerated.
+/// A PAX number record (`uid`, `gid`, `mtime`): its whole part, or nothing when it is
+/// not a number (metadata is advisory, so a bad one is not an error).
+fn pax_number(value: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(value).ok()?;
+    text.split('.').next()?.parse().ok()
+}
+
 pub fn pax_records(data: &[u8]) -> Result<Vec<PaxRecord<'_>>, String> {
     let mut records = Vec::new();
     let mut rest = data;

@@ -13,7 +13,7 @@ pub mod tree;
 
 use serde::Serialize;
 
-use crate::walk::{EntryKind, LayerIndex};
+use crate::walk::{EntryKind, LayerIndex, Meta};
 use tree::{ContentId, NodeId, NodeKind, Tree, NONE, ROOT};
 
 /// Why a content is not reachable in the final image.
@@ -65,6 +65,17 @@ pub struct Hidden {
     /// For a same-size replacement whose hashes were not known during the replay: the
     /// content that replaced it, to compare once hashes arrive.
     compare_with: ContentId,
+    /// The content that took its path (an overwrite or a metadata-only copy), or
+    /// `NONE` when nothing did (a delete, or a non-file replacing it): the report
+    /// compares the two entries' modes, owners and times.
+    replaced_by: ContentId,
+}
+
+impl Hidden {
+    /// The content that took this one's path, when a regular file did.
+    pub fn replaced_by(&self) -> Option<ContentId> {
+        (self.replaced_by != NONE).then_some(self.replaced_by)
+    }
 }
 
 /// The bytes one regular-file entry added to one layer.
@@ -79,6 +90,8 @@ pub struct Content {
     pub data_pos: u64,
     /// Stored bytes of its entry: compressed, for compressed layers (pull cost).
     pub stored: u64,
+    /// Mode, owner and times of the entry that added it.
+    pub meta: Meta,
     /// Visible paths that reach it.
     refs: u32,
     pub hidden: Option<Hidden>,
@@ -183,6 +196,7 @@ impl Replay {
                         hash: entry.hash,
                         data_pos: entry.data_pos,
                         stored: entry.stored,
+                        meta: entry.meta,
                         refs: 1,
                         hidden: None,
                     });
@@ -298,7 +312,7 @@ impl Replay {
                 }
                 if n.content != NONE {
                     let (reason, compare_with) = self.compare(n.content, new_content);
-                    self.release(n.content, reason, compare_with);
+                    self.release(n.content, reason, compare_with, new_content);
                 }
             }
         }
@@ -327,7 +341,13 @@ impl Replay {
         }
     }
 
-    fn release(&mut self, content: ContentId, reason: Reason, compare_with: ContentId) {
+    fn release(
+        &mut self,
+        content: ContentId,
+        reason: Reason,
+        compare_with: ContentId,
+        replaced_by: ContentId,
+    ) {
         let c = &mut self.contents[content as usize];
         c.refs -= 1;
         if c.refs == 0 {
@@ -335,6 +355,7 @@ impl Replay {
                 by_layer: self.layer,
                 reason,
                 compare_with,
+                replaced_by,
             });
         }
     }
@@ -359,7 +380,7 @@ impl Replay {
                 } else {
                     below
                 };
-                self.release(n.content, reason, NONE);
+                self.release(n.content, reason, NONE, NONE);
             }
             let m = self.tree.node_mut(id);
             m.kind = NodeKind::Absent;
@@ -401,6 +422,7 @@ impl Replay {
                     Reason::Overwritten
                 },
                 compare_with: NONE,
+                replaced_by: h.replaced_by,
             });
         }
     }

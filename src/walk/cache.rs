@@ -28,7 +28,8 @@
 //! Format (little-endian, integers as LEB128 varints unless said otherwise):
 //! `MAGIC`, the key block (length-prefixed), then compression (u8), blob and tar bytes,
 //! warnings, the name arena, the entries (kind, path span, size, hash flag and hash
-//! (u64), data offset as a delta from the previous entry's, stored bytes), and finally
+//! (u64), data offset as a delta from the previous entry's, stored bytes, mode, owner
+//! and mtime as [`Meta`] folds them), and finally
 //! the xxh3-64 of everything before it (u64).
 
 use std::fs;
@@ -38,9 +39,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use xxhash_rust::xxh3::xxh3_64;
 
+use crate::format::tar::Meta;
 use crate::walk::{Compression, Entry, EntryKind, LayerIndex, Span, WalkOptions};
 
-const MAGIC: &[u8; 8] = b"LWIDX\x00\x00\x01";
+const MAGIC: &[u8; 8] = b"LWIDX\x00\x00\x02";
 
 /// A directory of cached layer indexes.
 #[derive(Debug, Clone)]
@@ -220,6 +222,9 @@ fn encode(index: &LayerIndex, key: &CacheKey) -> Vec<u8> {
         put(&mut out, e.data_pos.wrapping_sub(last_pos));
         last_pos = e.data_pos;
         put(&mut out, e.stored);
+        put(&mut out, u64::from(e.meta.mode));
+        put(&mut out, u64::from(e.meta.owner));
+        put(&mut out, u64::from(e.meta.mtime));
     }
     let check = xxh3_64(&out);
     out.extend_from_slice(&check.to_le_bytes());
@@ -326,6 +331,11 @@ fn decode(bytes: &[u8], key: &CacheKey) -> Option<LayerIndex> {
         let data_pos = last_pos.wrapping_add(c.varint()?);
         last_pos = data_pos;
         let stored = c.varint()?;
+        let meta = Meta {
+            mode: u16::try_from(c.varint()?).ok()?,
+            owner: c.u32()?,
+            mtime: c.u32()?,
+        };
         entries.push(Entry {
             path,
             kind,
@@ -333,6 +343,7 @@ fn decode(bytes: &[u8], key: &CacheKey) -> Option<LayerIndex> {
             hash,
             data_pos,
             stored,
+            meta,
         });
     }
     if !c.bytes.is_empty() {

@@ -18,6 +18,7 @@ pub use crate::format::codec::Compression;
 use crate::format::codec::{Counting, GzipMembers, Labelled};
 use path::Meaning;
 
+pub use crate::format::tar::Meta;
 use crate::format::tar::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
 use crate::format::tar_split::TarSplit;
 use crate::progress::Progress;
@@ -60,6 +61,8 @@ pub struct Entry {
     /// Stored bytes of the entry (header and padded data): for compressed layers the
     /// compressed bytes it took, estimated as [`stored`] explains.
     pub stored: u64,
+    /// Mode, owner and times, to tell what a later copy of the path changed.
+    pub meta: Meta,
 }
 
 /// Everything the model needs from one layer, in tar order.
@@ -525,6 +528,7 @@ impl<'a> Walker<'a> {
             data_pos: header.data_pos,
             // Plain layers store exactly the header and the padded data.
             stored: 512u64.saturating_add(header.size.div_ceil(512).saturating_mul(512)),
+            meta: header.meta,
         });
         Ok(())
     }
@@ -748,6 +752,7 @@ impl LayerIndex {
             hash,
             data_pos: 0,
             stored: 0,
+            meta: Meta::default(),
         });
     }
 }
