@@ -21,6 +21,18 @@ pub trait Skip: Read {
     fn recorded_checksum(&mut self, _data_pos: u64, _size: u64) -> Option<io::Result<u64>> {
         None
     }
+
+    /// Bytes already read into a buffer, to be used in place rather than copied out;
+    /// empty where there is no buffer. `want` is how many the caller is about to read:
+    /// this reads from the source only where a `read` of `want` bytes would have, and
+    /// the same amount, so whatever watches the source's reads (the stored-size
+    /// sampler) sees the same reads either way.
+    fn buffered(&mut self, _want: usize) -> io::Result<&[u8]> {
+        Ok(&[])
+    }
+
+    /// Marks `n` bytes of [`Skip::buffered`] as read.
+    fn consume_buffered(&mut self, _n: usize) {}
 }
 
 /// Skips by seeking: for uncompressed layers read from a file.
@@ -64,6 +76,45 @@ impl<R: Read> Skip for Streaming<R> {
             ));
         }
         Ok(())
+    }
+}
+
+/// Skips by reading, like [`Streaming`], through a buffer whose bytes can be used in
+/// place: for decompressed streams, so small files are hashed where the decoder wrote
+/// them instead of being copied out first.
+pub struct StreamingBuf<R>(pub io::BufReader<R>);
+
+impl<R: Read> Read for StreamingBuf<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl<R: Read> Skip for StreamingBuf<R> {
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let copied = io::copy(&mut (&mut self.0).take(n), &mut io::sink())?;
+        if copied < n {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the archive ends inside an entry's data",
+            ));
+        }
+        Ok(())
+    }
+
+    fn buffered(&mut self, want: usize) -> io::Result<&[u8]> {
+        use io::BufRead;
+        // An empty buffer and a read at least as large as it: BufReader would read
+        // straight into the caller's buffer, so filling its own would read differently.
+        if want == 0 || (self.0.buffer().is_empty() && want >= self.0.capacity()) {
+            return Ok(&[]);
+        }
+        // Reads (once, `capacity` bytes) only when the buffer is empty, as `read` would.
+        self.0.fill_buf()
+    }
+
+    fn consume_buffered(&mut self, n: usize) {
+        io::BufRead::consume(&mut self.0, n);
     }
 }
 
@@ -383,6 +434,27 @@ impl<R: Skip> TarReader<R> {
     }
 
     /// Reads from the current entry's data.
+    /// The current entry's data bytes that are already buffered (at most what is left
+    /// of the entry; empty if none or the reader has no buffer), to be used in place
+    /// and then passed with [`TarReader::consume_data`].
+    pub fn peek_data(&mut self) -> Result<&[u8], TarError> {
+        let want = usize::try_from(self.remaining).unwrap_or(usize::MAX);
+        if let Err(e) = self.inner.buffered(want) {
+            return Err(self.data_error(e));
+        }
+        // The buffer is filled now, so asking again reads nothing.
+        let got = self.inner.buffered(want).unwrap_or(&[]);
+        Ok(&got[..got.len().min(want)])
+    }
+
+    /// Marks `n` bytes returned by [`TarReader::peek_data`] as read.
+    pub fn consume_data(&mut self, n: usize) {
+        let n = (n as u64).min(self.remaining);
+        self.inner.consume_buffered(n as usize);
+        self.remaining -= n;
+        self.pos = self.pos.saturating_add(n);
+    }
+
     pub fn read_data(&mut self, buf: &mut [u8]) -> Result<usize, TarError> {
         if self.remaining == 0 {
             return Ok(0);
@@ -539,17 +611,11 @@ fn check_checksum(block: &[u8; BLOCK as usize], header: &tar::Header) -> Result<
         .cksum()
         .map_err(|_| "the checksum field is not a number".to_string())?;
     let field = 148..156;
-    let unsigned: u32 = block
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            if field.contains(&i) {
-                32
-            } else {
-                u32::from(*b)
-            }
-        })
-        .sum();
+    // Every byte, then the checksum field counted as eight spaces: a plain sum the
+    // compiler vectorizes (the per-byte test was 4% of walking a plain image).
+    let all: u32 = block.iter().map(|&b| u32::from(b)).sum();
+    let in_field: u32 = block[field.clone()].iter().map(|&b| u32::from(b)).sum();
+    let unsigned = all - in_field + 8 * 32;
     if unsigned == stored {
         return Ok(());
     }

@@ -5,6 +5,8 @@
 //! the sequential replay in [`crate::model`].
 
 pub mod cache;
+pub mod hash;
+mod headers;
 pub mod path;
 pub mod stored;
 
@@ -12,6 +14,7 @@ use std::io::{self, BufReader, Read};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
+use hash::{hash_wide, WideHasher};
 use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 pub use crate::format::codec::Compression;
@@ -19,7 +22,9 @@ use crate::format::codec::{Counting, GzipMembers, Labelled};
 use path::Meaning;
 
 pub use crate::format::tar::Meta;
-use crate::format::tar::{HeaderLimits, Kind, Seeking, Skip, Streaming, TarError, TarReader};
+use crate::format::tar::{
+    HeaderLimits, Kind, Seeking, Skip, Streaming, StreamingBuf, TarError, TarReader,
+};
 use crate::format::tar_split::TarSplit;
 use crate::progress::Progress;
 use crate::source::blob::BlobReader;
@@ -196,7 +201,8 @@ pub fn walk_blob(
         Compression::None => {
             let mut walker =
                 Walker::new(options, options.hash_plain_layers, progress, cancel, None);
-            let mut tar = TarReader::new(Seeking(reader), options.headers);
+            let mut tar =
+                TarReader::new(Seeking(headers::HeaderReads::new(reader)), options.headers);
             walker.run(&mut tar)?;
             let reader = tar.into_inner().0;
             progress.advance(reader.len().saturating_sub(walker.reported));
@@ -300,7 +306,7 @@ fn walk_compressed<R: Read>(
                 stored::Sampler::new(Labelled::new(GzipMembers::new(input), "gzip"), consumed);
             // A large buffer between the inflater and the tar reader: 10% on big layers.
             let mut tar = TarReader::new(
-                Streaming(BufReader::with_capacity(256 * 1024, decoder)),
+                StreamingBuf(BufReader::with_capacity(256 * 1024, decoder)),
                 options.headers,
             );
             let position = walker.run(&mut tar)?;
@@ -319,7 +325,7 @@ fn walk_compressed<R: Read>(
                 .map_err(|e| WalkError::new(format!("zstd: {e}")))?;
             let decoder = stored::Sampler::new(Labelled::new(decoder, "zstd"), consumed);
             let mut tar = TarReader::new(
-                Streaming(BufReader::with_capacity(256 * 1024, decoder)),
+                StreamingBuf(BufReader::with_capacity(256 * 1024, decoder)),
                 options.headers,
             );
             let position = walker.run(&mut tar)?;
@@ -538,7 +544,18 @@ impl<'a> Walker<'a> {
         if self.data.len() < CHUNK {
             self.data.resize(CHUNK, 0);
         }
+        if size == 0 {
+            return Ok(xxh3_64(&[]));
+        }
         if size as usize <= CHUNK {
+            // Where the decoder's output is buffered and holds the whole file, hash it
+            // there: on big (zstd) the copy out cost about as much as the hash.
+            let buffered = tar.peek_data()?;
+            if buffered.len() >= size as usize {
+                let hash = xxh3_64(&buffered[..size as usize]);
+                tar.consume_data(size as usize);
+                return Ok(hash);
+            }
             let mut got = 0;
             while got < size as usize {
                 got += tar.read_data(&mut self.data[got..size as usize])?;
@@ -631,9 +648,9 @@ pub fn hash_ranges(location: &BlobLocation, ranges: &[(u64, u64)]) -> Result<Vec
                     ))
                 })?;
             if len <= WINDOW {
-                return Ok(xxh3_64(window.bytes(&reader, at, end)?));
+                return Ok(hash_wide(window.bytes(&reader, at, end)?));
             }
-            let mut hasher = Xxh3::new();
+            let mut hasher = WideHasher::new();
             let mut pos = at;
             while pos < end {
                 let next = end.min(pos + WINDOW);
