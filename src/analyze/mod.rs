@@ -212,6 +212,7 @@ fn analyze_layered_keeping(
     keep_indexes: bool,
 ) -> Result<Analysis> {
     let LayeredImage { name, plan, layers } = image;
+    one_heap();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .thread_name(|i| format!("layerwaste-walk-{i}"))
@@ -323,7 +324,40 @@ fn analyze_layered_keeping(
     if let Some(cache) = &cache {
         remember_hashes(cache, &keys, &replay, &plain_layers);
     }
+    release_free_pages();
     finish(&name, plan, replay, facts, warnings, options, kept)
+}
+
+/// One malloc arena for the whole process, set before the walker threads start.
+///
+/// glibc gives each thread that allocates an arena of its own. A layer's index is
+/// built on a walker thread and freed by the replay on the main thread, so its pages go
+/// back to the walker's arena, where the main thread, which allocates the explanation
+/// next, cannot reuse them: they stay resident beside what the explanation takes anew.
+/// With one arena the explanation reuses them. The walkers allocate little (their
+/// indexes grow by doubling), so sharing one arena costs no measurable time. On big,
+/// with [`release_free_pages`]: peak RSS 37.0–37.5 MB before, 31.5–35.4 MB after (5
+/// runs each; the peak depends on how the threads interleave).
+fn one_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        // SAFETY: mallopt only sets a tunable of glibc's allocator; any value is safe.
+        ONCE.call_once(|| unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        });
+    }
+}
+
+/// Gives the pages that the walk and the re-read freed back to the system before the
+/// explanation allocates: the allocator keeps freed pages mapped, and they would count
+/// in the peak resident set on top of the explanation's.
+fn release_free_pages() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free memory to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Writes the hashes the targeted re-read found back into the cached indexes of the
@@ -387,20 +421,30 @@ fn record_layer(
 /// identity matters: same-size replacements (metadata-only or overwritten?) and live
 /// files that share their size with another (duplicate content?). Compressed layers
 /// were hashed while they streamed.
+///
+/// Every kind of candidate is gathered first and the union is hashed in one parallel
+/// pass, so no pass waits for the slowest layer of the one before it. The duplicate
+/// candidates do not depend on how the comparisons come out (hashing a pair changes no
+/// content's liveness or size), so gathering them first picks the same contents the
+/// two passes one after the other did.
 fn resolve_by_rereading(
     replay: &mut Replay,
     plain_layers: &[(usize, source::BlobLocation)],
     pool: &rayon::ThreadPool,
 ) -> std::result::Result<(), (usize, WalkError)> {
-    let wanted: Vec<u32> = replay
+    let mut wanted: Vec<u32> = replay
         .pending_comparisons()
         .flat_map(|(old, new)| [old, new])
         .collect();
+    wanted.extend(explain::duplicate_candidates(replay));
     hash_contents(replay, &wanted, plain_layers, pool)?;
     replay.resolve_comparisons();
-    let candidates = explain::duplicate_candidates(replay);
-    hash_contents(replay, &candidates, plain_layers, pool)
+    Ok(())
 }
+
+/// Bytes of one re-read job: small enough that the jobs of an image spread evenly over
+/// the threads, large enough that opening the file and mapping a window are noise.
+const REREAD_JOB_BYTES: u64 = 8 << 20;
 
 fn hash_contents(
     replay: &mut Replay,
@@ -415,18 +459,31 @@ fn hash_contents(
             by_layer.entry(c.layer as usize).or_default().push(id);
         }
     }
-    let jobs: Vec<(&source::BlobLocation, usize, Vec<u32>)> = plain_layers
-        .iter()
-        .filter_map(|(layer, location)| {
-            let mut ids = by_layer.remove(layer)?;
-            ids.sort_unstable();
-            ids.dedup();
-            // Read in file order, so the re-read moves forward through the layer.
-            ids.sort_by_key(|&id| replay.contents[id as usize].data_pos);
-            Some((location, *layer, ids))
-        })
-        .collect();
     let contents = &replay.contents;
+    let mut jobs: Vec<(&source::BlobLocation, usize, Vec<u32>)> = Vec::new();
+    for (layer, location) in plain_layers {
+        let Some(mut ids) = by_layer.remove(layer) else {
+            continue;
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        // Read in file order, so the re-read moves forward through the layer; cut
+        // into jobs of about REREAD_JOB_BYTES, each its own forward pass.
+        ids.sort_by_key(|&id| contents[id as usize].data_pos);
+        let mut job = Vec::new();
+        let mut bytes = 0u64;
+        for id in ids {
+            bytes += contents[id as usize].bytes;
+            job.push(id);
+            if bytes >= REREAD_JOB_BYTES {
+                jobs.push((location, *layer, std::mem::take(&mut job)));
+                bytes = 0;
+            }
+        }
+        if !job.is_empty() {
+            jobs.push((location, *layer, job));
+        }
+    }
     type Hashed = std::result::Result<Vec<(u32, u64)>, (usize, WalkError)>;
     let hashed: Vec<Hashed> = pool.install(|| {
         use rayon::prelude::*;
