@@ -66,16 +66,21 @@ impl<R: Read> Read for Streaming<R> {
     }
 }
 
+/// Skips `n` bytes of `r` by reading them; the archive ending first is an error.
+fn skip_by_reading(r: &mut impl Read, n: u64) -> io::Result<()> {
+    let copied = io::copy(&mut r.take(n), &mut io::sink())?;
+    if copied < n {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the archive ends inside an entry's data",
+        ));
+    }
+    Ok(())
+}
+
 impl<R: Read> Skip for Streaming<R> {
     fn skip(&mut self, n: u64) -> io::Result<()> {
-        let copied = io::copy(&mut (&mut self.0).take(n), &mut io::sink())?;
-        if copied < n {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the archive ends inside an entry's data",
-            ));
-        }
-        Ok(())
+        skip_by_reading(&mut self.0, n)
     }
 }
 
@@ -92,14 +97,7 @@ impl<R: Read> Read for StreamingBuf<R> {
 
 impl<R: Read> Skip for StreamingBuf<R> {
     fn skip(&mut self, n: u64) -> io::Result<()> {
-        let copied = io::copy(&mut (&mut self.0).take(n), &mut io::sink())?;
-        if copied < n {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the archive ends inside an entry's data",
-            ));
-        }
-        Ok(())
+        skip_by_reading(&mut self.0, n)
     }
 
     fn buffered(&mut self, want: usize) -> io::Result<&[u8]> {

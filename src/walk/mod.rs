@@ -6,7 +6,6 @@
 
 pub mod cache;
 pub mod hash;
-mod headers;
 pub mod path;
 pub mod stored;
 
@@ -201,8 +200,9 @@ pub fn walk_blob(
         Compression::None => {
             let mut walker =
                 Walker::new(options, options.hash_plain_layers, progress, cancel, None);
-            let mut tar =
-                TarReader::new(Seeking(headers::HeaderReads::new(reader)), options.headers);
+            // One page per miss: the header walk seeks over data it need not copy.
+            let reader = reader.with_fixed_chunk(4096);
+            let mut tar = TarReader::new(Seeking(reader), options.headers);
             walker.run(&mut tar)?;
             let reader = tar.into_inner().0;
             progress.advance(reader.len().saturating_sub(walker.reported));
