@@ -675,6 +675,36 @@ mod tests {
     }
 
     #[test]
+    fn reads_mode_owner_and_time_with_pax_overrides() {
+        let bytes = archive(|b| {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(1);
+            h.set_mode(0o4755);
+            h.set_uid(1000);
+            h.set_gid(1001);
+            h.set_mtime(1_700_000_000);
+            h.set_entry_type(tar::EntryType::Regular);
+            b.append_data(&mut h, "plain", &b"x"[..]).unwrap();
+            // PAX records win over the header's fields (a uid too large for octal).
+            b.append_pax_extensions([
+                ("uid", &b"5000000000"[..]),
+                ("mtime", &b"1700000123.25"[..]),
+            ])
+            .unwrap();
+            b.append_data(&mut h, "pax", &b"y"[..]).unwrap();
+        });
+        let mut r = TarReader::new(Seeking(Cursor::new(bytes)), HeaderLimits::default());
+        let first = r.next_header().unwrap().unwrap();
+        assert_eq!(first.meta, Meta::new(0o4755, 1000, 1001, 1_700_000_000));
+        let second = r.next_header().unwrap().unwrap();
+        assert_eq!(
+            second.meta,
+            Meta::new(0o4755, 5_000_000_000, 1001, 1_700_000_123)
+        );
+        assert_ne!(first.meta, second.meta);
+    }
+
+    #[test]
     fn missing_end_marker_is_a_truncation() {
         let mut bytes = archive(|b| file(b, "a", b"1"));
         bytes.truncate(1024);

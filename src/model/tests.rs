@@ -320,3 +320,32 @@ fn ids_must_stay_inside_32_bits() {
     assert!(!super::ids_fit([usize::MAX, 0, 0], usize::MAX, usize::MAX));
     assert!(Replay::new().has_room_for(&layer(&[("a", file(1, 1))])));
 }
+
+#[test]
+fn a_hidden_file_knows_the_file_that_took_its_path() {
+    let r = replay(&[
+        layer(&[("a", file(10, 1)), ("b", file(20, 2)), ("c", file(30, 3))]),
+        layer(&[
+            ("a", file(10, 1)),
+            ("b", file(25, 4)),
+            (".wh.c", Spec::Whiteout),
+        ]),
+    ]);
+    let by_path = |path: &str| {
+        r.contents
+            .iter()
+            .find(|c| c.layer == 0 && r.tree.path_of(c.node) == path.as_bytes())
+            .and_then(|c| c.hidden)
+            .map(|h| {
+                (
+                    h.reason,
+                    h.replaced_by().map(|id| r.contents[id as usize].bytes),
+                )
+            })
+    };
+    // The same content at a: metadata-only, replaced by layer 1's 10-byte file.
+    assert_eq!(by_path("a"), Some((Reason::MetadataOnly, Some(10))));
+    assert_eq!(by_path("b"), Some((Reason::Overwritten, Some(25))));
+    // A delete has no replacement.
+    assert_eq!(by_path("c"), Some((Reason::Deleted, None)));
+}

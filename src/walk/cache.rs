@@ -381,6 +381,7 @@ mod tests {
         index.entries[1].data_pos = 1024;
         index.entries[1].stored = 333;
         index.entries[1].hash = None;
+        index.entries[1].meta = crate::walk::Meta::new(0o755, 1000, 1000, 1_700_000_000);
         index.compression = Some(Compression::Gzip);
         index.blob_bytes = 9999;
         index.tar_bytes = 10240;
@@ -403,8 +404,8 @@ mod tests {
         for (x, y) in a.entries.iter().zip(&b.entries) {
             assert_eq!(a.path(x.path), b.path(y.path));
             assert_eq!(
-                (x.size, x.hash, x.data_pos, x.stored),
-                (y.size, y.hash, y.data_pos, y.stored)
+                (x.size, x.hash, x.data_pos, x.stored, x.meta),
+                (y.size, y.hash, y.data_pos, y.stored, y.meta)
             );
             match (x.kind, y.kind) {
                 (EntryKind::HardLink(s), EntryKind::HardLink(t)) => {
