@@ -7,6 +7,7 @@ mod app;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    app::one_heap();
     let cli = app::cli::Cli::parse();
     app::exit::from_outcome(app::run(cli)).into()
 }

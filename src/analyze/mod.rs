@@ -212,7 +212,6 @@ fn analyze_layered_keeping(
     keep_indexes: bool,
 ) -> Result<Analysis> {
     let LayeredImage { name, plan, layers } = image;
-    one_heap();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(options.threads)
         .thread_name(|i| format!("layerwaste-walk-{i}"))
@@ -328,30 +327,11 @@ fn analyze_layered_keeping(
     finish(&name, plan, replay, facts, warnings, options, kept)
 }
 
-/// One malloc arena for the whole process, set before the walker threads start.
-///
-/// glibc gives each thread that allocates an arena of its own. A layer's index is
-/// built on a walker thread and freed by the replay on the main thread, so its pages go
-/// back to the walker's arena, where the main thread, which allocates the explanation
-/// next, cannot reuse them: they stay resident beside what the explanation takes anew.
-/// With one arena the explanation reuses them. The walkers allocate little (their
-/// indexes grow by doubling), so sharing one arena costs no measurable time. On big,
-/// with [`release_free_pages`]: peak RSS 37.0–37.5 MB before, 31.5–35.4 MB after (5
-/// runs each; the peak depends on how the threads interleave).
-fn one_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        // SAFETY: mallopt only sets a tunable of glibc's allocator; any value is safe.
-        ONCE.call_once(|| unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 1);
-        });
-    }
-}
-
 /// Gives the pages that the walk and the re-read freed back to the system before the
 /// explanation allocates: the allocator keeps freed pages mapped, and they would count
-/// in the peak resident set on top of the explanation's.
+/// in the peak resident set on top of the explanation's. (The binary also keeps glibc
+/// to one arena, so the main thread can reuse what walker threads freed:
+/// `app::one_heap`.)
 fn release_free_pages() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory to the system.

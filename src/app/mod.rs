@@ -26,6 +26,26 @@ use cli::{Cli, Command};
 use config::{Gate, GateFlags, LoadedConfig};
 use exit::ExitCode;
 
+/// One malloc arena for the whole process, set in `main` before any thread starts: a
+/// process-wide setting, so the binary makes it, not the library.
+///
+/// glibc gives each thread that allocates an arena of its own. A layer's index is
+/// built on a walker thread and freed by the replay on the main thread, so its pages go
+/// back to the walker's arena, where the main thread, which allocates the explanation
+/// next, cannot reuse them: they stay resident beside what the explanation takes anew.
+/// With one arena the explanation reuses them. The walkers allocate little (their
+/// indexes grow by doubling), so sharing one arena costs no measurable time. On big,
+/// with the library's trim before the explanation: peak RSS 37.0–37.5 MB before,
+/// 31.5–35.4 MB after (5 runs each; the peak depends on how the threads interleave).
+pub fn one_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a tunable of glibc's allocator; any value is safe,
+    // and no other thread is running yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 /// Runs one command; errors go to the caller, which prints them and exits 2.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
