@@ -417,6 +417,7 @@ fn resolve_by_rereading(
         .flat_map(|(old, new)| [old, new])
         .collect();
     wanted.extend(explain::duplicate_candidates(replay));
+    wanted.extend(explain::move_candidates(replay));
     hash_contents(replay, &wanted, plain_layers, pool)?;
     replay.resolve_comparisons();
     Ok(())
@@ -537,6 +538,8 @@ fn finish(
         );
         thresholds.base = base;
         report.thresholds = Some(thresholds);
+        // The base boundary decides whose steps the findings are.
+        report.conclude();
     }
     Ok(Analysis {
         report,

@@ -279,6 +279,7 @@ mod tests {
             layer: Some(index),
             layer_digest: None,
             dockerfile_line: None,
+            dockerfile_text: None,
             bytes,
             wasted_bytes: wasted,
             removed_by: vec![],

@@ -1,12 +1,14 @@
 //! Why the bytes were wasted, where they are, and what to change: everything the report
 //! says beyond the model's totals. Pure functions over the finished [`Replay`].
 
+pub mod advice;
 pub mod diff;
 pub mod dockerfile;
 pub mod entries;
 pub mod patterns;
 pub mod prose;
 pub mod report;
+pub mod verdict;
 
 use std::collections::HashMap;
 
@@ -34,52 +36,98 @@ impl Default for ExplainOptions {
     }
 }
 
-/// The kind of mistake behind some wasted bytes, each with its own fix.
+/// Where wasted bytes lay: the kinds of path whose waste has its own fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Pattern {
-    /// Added by one step, deleted (or type-replaced) by a later one.
-    AddedThenDeleted,
-    /// Copied again by a later step that only changed mode, owner or mtime.
-    MetadataOnly,
-    /// Rewritten with other content by a later step (or later in the same step).
-    Overwritten,
-    /// A package manager's cache or index, removed in a later step.
+pub enum Place {
+    /// Nothing known about the path.
+    Plain,
+    /// A package manager's cache or index (apt lists, the apk cache, …).
     Cache(PathKind),
     /// The package database, rewritten by every install step.
     PackageDatabase,
+    /// A downloaded archive: `.tar.gz`, `.zip`, … (not a package).
+    Archive,
+    /// Files of a language's packages: `site-packages/`, `node_modules/`, gems.
+    LanguagePackages,
 }
 
-impl Pattern {
-    fn of(path: &[u8], reason: Reason) -> Pattern {
+impl Place {
+    fn of(path: &[u8]) -> Place {
         match patterns::classify(path) {
-            Some(PathKind::PackageDatabase) => Pattern::PackageDatabase,
-            Some(kind) => Pattern::Cache(kind),
-            None => match reason {
-                Reason::MetadataOnly => Pattern::MetadataOnly,
-                Reason::Overwritten => Pattern::Overwritten,
-                _ => Pattern::AddedThenDeleted,
-            },
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Pattern::AddedThenDeleted => "added-then-deleted",
-            Pattern::MetadataOnly => "metadata-only",
-            Pattern::Overwritten => "overwritten",
-            Pattern::Cache(_) => "package-cache",
-            Pattern::PackageDatabase => "package-database-churn",
+            Some(PathKind::PackageDatabase) => Place::PackageDatabase,
+            Some(kind) => Place::Cache(kind),
+            None if patterns::is_archive(path) => Place::Archive,
+            None if patterns::is_language_package(path) => Place::LanguagePackages,
+            None => Place::Plain,
         }
     }
 }
 
-/// Some wasted bytes of one layer that share a pattern and a hiding layer.
+/// How the bytes stopped being visible: the model's reason, sharpened by what the
+/// hiding layer put in their place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum How {
+    /// Deleted (or its path taken by a non-file), and nothing like it is live.
+    Removed,
+    /// Deleted, while the hiding layer added the same content at another path: a
+    /// `mv` or a `cp` then `rm`, which stores the content a second time.
+    Moved,
+    /// The same content written again at the same path (the model's
+    /// `metadata-only`): what differs is in [`Changes`], which may be nothing at all.
+    Rewritten,
+    /// Other content written at the same path.
+    Overwritten,
+}
+
+/// What a rewrite changed in the entries' headers, over every entry of a finding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Changes {
+    pub mode: bool,
+    pub owner: bool,
+    pub mtime: bool,
+}
+
+impl Changes {
+    fn between(old: &crate::walk::Meta, new: &crate::walk::Meta) -> Changes {
+        Changes {
+            mode: old.mode != new.mode,
+            owner: old.owner != new.owner,
+            mtime: old.mtime != new.mtime,
+        }
+    }
+
+    fn union(self, other: Changes) -> Changes {
+        Changes {
+            mode: self.mode || other.mode,
+            owner: self.owner || other.owner,
+            mtime: self.mtime || other.mtime,
+        }
+    }
+
+    pub fn is_none(self) -> bool {
+        self == Changes::default()
+    }
+}
+
+/// What the content says about some wasted bytes, before any instruction is read:
+/// [`advice`] adds the two steps' commands to name the pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Facts {
+    pub place: Place,
+    pub how: How,
+    /// For [`How::Rewritten`] and [`How::Overwritten`]: what the headers changed.
+    pub changes: Changes,
+}
+
+/// Some wasted bytes of one layer that share their facts and their hiding layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub pattern: Pattern,
+    pub facts: Facts,
     pub by_layer: u32,
     pub bytes: u64,
     pub files: u64,
+    /// The largest file of the finding, for a concrete example.
+    pub example: Vec<u8>,
 }
 
 /// Waste of one layer hidden by one later layer.
@@ -166,9 +214,10 @@ pub fn explain(replay: &Replay, options: &ExplainOptions) -> Explanation {
             wasted_by_layer[c.layer as usize].push(id as ContentId);
         }
     }
+    let moves = MoveIndex::new(replay);
     let layers = wasted_by_layer
         .iter()
-        .map(|ids| layer_detail(replay, ids, options))
+        .map(|ids| layer_detail(replay, ids, &moves, options))
         .collect();
     Explanation {
         layers,
@@ -183,10 +232,16 @@ fn sorted_desc<K: Ord + Copy>(map: HashMap<K, u64>) -> Vec<(K, u64)> {
     v
 }
 
-fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) -> LayerDetail {
+fn layer_detail(
+    replay: &Replay,
+    ids: &[ContentId],
+    moves: &MoveIndex,
+    options: &ExplainOptions,
+) -> LayerDetail {
     let mut by_reason: HashMap<Reason, u64> = HashMap::new();
     let mut removals: HashMap<u32, (u64, u64, HashMap<Reason, u64>)> = HashMap::new();
-    let mut findings: HashMap<(Pattern, u32), (u64, u64)> = HashMap::new();
+    let mut findings: HashMap<(Place, How, u32), Group> = HashMap::new();
+
     let mut stored_wasted = 0;
     let mut files = Vec::new();
     let mut path = Vec::new();
@@ -199,11 +254,32 @@ fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) ->
         r.0 += c.bytes;
         r.1 += 1;
         *r.2.entry(h.reason).or_default() += c.bytes;
-        let f = findings
-            .entry((Pattern::of(&path, h.reason), h.by_layer))
+        let (how, changes) = match h.reason {
+            Reason::MetadataOnly | Reason::Overwritten => {
+                let changes = h
+                    .replaced_by()
+                    .map(|n| Changes::between(&c.meta, &replay.contents[n as usize].meta))
+                    .unwrap_or_default();
+                let how = if h.reason == Reason::MetadataOnly {
+                    How::Rewritten
+                } else {
+                    How::Overwritten
+                };
+                (how, changes)
+            }
+            _ if moves.is_moved(c, h.by_layer) => (How::Moved, Changes::default()),
+            _ => (How::Removed, Changes::default()),
+        };
+        let g = findings
+            .entry((Place::of(&path), how, h.by_layer))
             .or_default();
-        f.0 += c.bytes;
-        f.1 += 1;
+        g.bytes += c.bytes;
+        g.files += 1;
+        g.changes = g.changes.union(changes);
+        if c.bytes > g.largest || g.example.is_empty() {
+            g.largest = c.bytes;
+            g.example.clone_from(&path);
+        }
         stored_wasted += c.stored;
         if options.files {
             files.push(FileRow {
@@ -227,18 +303,23 @@ fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) ->
     removed_by.sort_by_key(|r| r.by_layer);
     let mut findings: Vec<Finding> = findings
         .into_iter()
-        .map(|((pattern, by_layer), (bytes, files))| Finding {
-            pattern,
+        .map(|((place, how, by_layer), g)| Finding {
+            facts: Facts {
+                place,
+                how,
+                changes: g.changes,
+            },
             by_layer,
-            bytes,
-            files,
+            bytes: g.bytes,
+            files: g.files,
+            example: g.example,
         })
         .collect();
     findings.sort_by(|a, b| {
         b.bytes
             .cmp(&a.bytes)
             .then(a.by_layer.cmp(&b.by_layer))
-            .then(a.pattern.cmp(&b.pattern))
+            .then(a.facts.cmp(&b.facts))
     });
     LayerDetail {
         by_reason: sorted_desc(by_reason),
@@ -248,6 +329,91 @@ fn layer_detail(replay: &Replay, ids: &[ContentId], options: &ExplainOptions) ->
         top_paths: roll_up(replay, ids, options.top),
         files,
     }
+}
+
+/// One finding as it is summed up.
+#[derive(Default)]
+struct Group {
+    bytes: u64,
+    files: u64,
+    changes: Changes,
+    largest: u64,
+    example: Vec<u8>,
+}
+
+/// The contents that layers which deleted something added, by size and hash: a deleted
+/// content whose twin its hiding layer added was moved, not removed (whatever became of
+/// the twin later). Holds only the hashed files of layers that delete, once per image.
+struct MoveIndex {
+    live: std::collections::HashSet<(u32, u64, u64)>,
+}
+
+impl MoveIndex {
+    fn new(replay: &Replay) -> MoveIndex {
+        let hiders: std::collections::HashSet<u32> = replay
+            .contents
+            .iter()
+            .filter_map(|c| c.hidden.filter(|h| c.bytes > 0 && is_removal(h.reason)))
+            .map(|h| h.by_layer)
+            .collect();
+        let live = if hiders.is_empty() {
+            Default::default()
+        } else {
+            replay
+                .contents
+                .iter()
+                .filter(|c| c.bytes > 0 && hiders.contains(&c.layer))
+                .filter_map(|c| c.hash.map(|h| (c.layer, c.bytes, h)))
+                .collect()
+        };
+        MoveIndex { live }
+    }
+
+    fn is_moved(&self, c: &crate::model::Content, by_layer: u32) -> bool {
+        c.hash
+            .is_some_and(|h| self.live.contains(&(by_layer, c.bytes, h)))
+    }
+}
+
+fn is_removal(reason: Reason) -> bool {
+    !matches!(reason, Reason::MetadataOnly | Reason::Overwritten)
+}
+
+/// Deleted contents and the contents their hiding layer added with the same size:
+/// hashing both (a targeted re-read, for layers not hashed as they were walked) tells
+/// a move from a delete.
+pub fn move_candidates(replay: &Replay) -> Vec<ContentId> {
+    let mut deleted_sizes: std::collections::HashSet<(u32, u64)> = Default::default();
+    for c in &replay.contents {
+        if let Some(h) = c.hidden {
+            if c.bytes > 0 && is_removal(h.reason) && h.by_layer != c.layer {
+                deleted_sizes.insert((h.by_layer, c.bytes));
+            }
+        }
+    }
+    if deleted_sizes.is_empty() {
+        return Vec::new();
+    }
+    // Sizes that a deleting layer both deleted and added: only those can be moves.
+    let added_sizes: std::collections::HashSet<(u32, u64)> = replay
+        .contents
+        .iter()
+        .filter(|c| deleted_sizes.contains(&(c.layer, c.bytes)))
+        .map(|c| (c.layer, c.bytes))
+        .collect();
+    replay
+        .contents
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.hash.is_none() && c.bytes > 0)
+        .filter(|(_, c)| {
+            let deleted = c.hidden.is_some_and(|h| {
+                is_removal(h.reason) && added_sizes.contains(&(h.by_layer, c.bytes))
+            });
+            deleted || added_sizes.contains(&(c.layer, c.bytes))
+        })
+        .map(|(id, _)| id as ContentId)
+        .collect()
 }
 
 #[derive(Default)]

@@ -128,6 +128,35 @@ pub fn classify(path: &[u8]) -> Option<PathKind> {
     None
 }
 
+/// A downloaded or copied-in archive (not a package, which [`classify`] knows).
+pub fn is_archive(path: &[u8]) -> bool {
+    // Not a bare `.gz`: man pages and changelogs end with it.
+    const ENDINGS: [&[u8]; 9] = [
+        b".tar",
+        b".tar.gz",
+        b".tgz",
+        b".tar.xz",
+        b".txz",
+        b".tar.bz2",
+        b".tbz2",
+        b".tar.zst",
+        b".zip",
+    ];
+    let lower = path.to_ascii_lowercase();
+    ENDINGS.iter().any(|e| lower.ends_with(e))
+}
+
+/// A file of a language's installed packages: Python's `site-packages`/`dist-packages`,
+/// Node's `node_modules`, Ruby's gems.
+pub fn is_language_package(path: &[u8]) -> bool {
+    let Ok(path) = std::str::from_utf8(path) else {
+        return false;
+    };
+    ["site-packages/", "dist-packages/", "node_modules/", "gems/"]
+        .iter()
+        .any(|dir| has_component_seq(path, dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +189,17 @@ mod tests {
         assert_eq!(c("lib/apk/db/installed"), Some(PathKind::PackageDatabase));
         assert_eq!(c("usr/bin/gcc"), None);
         assert_eq!(c("var/lib/dpkg/info/gcc.list"), None);
+    }
+
+    #[test]
+    fn archives_and_language_packages() {
+        assert!(is_archive(b"tmp/node-v20.tar.GZ"));
+        assert!(is_archive(b"opt/x.zip"));
+        assert!(!is_archive(b"usr/lib/libz.so"));
+        assert!(is_language_package(
+            b"usr/local/lib/python3.11/site-packages/pip/__init__.py"
+        ));
+        assert!(is_language_package(b"app/node_modules/left-pad/index.js"));
+        assert!(!is_language_package(b"usr/lib/my-site-packages/x"));
     }
 }

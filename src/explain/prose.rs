@@ -1,9 +1,8 @@
-//! The report's sentences: a verdict first, then one or two plain sentences per step
-//! that wastes bytes, naming both steps, the bytes, and what to change.
+//! Small pieces of English the report's words are made of: counts with the right
+//! plural, and lists ("a, b and c"; "steps 3 and 5, and 1 more").
 
-use crate::explain::{Finding, Pattern};
 use crate::text::escape;
-use crate::text::{human, truncate};
+use crate::text::truncate;
 
 /// How a step is named in prose: `step 5 `RUN apk del .build-deps``.
 pub fn step_name(step: usize, instruction: Option<&str>) -> String {
@@ -13,55 +12,75 @@ pub fn step_name(step: usize, instruction: Option<&str>) -> String {
     }
 }
 
-fn files(n: u64) -> String {
+/// `1 file`, `3 files`.
+pub fn count(n: u64, one: &str, many: &str) -> String {
     if n == 1 {
-        "1 file".into()
+        format!("1 {one}")
     } else {
-        format!("{n} files")
+        format!("{n} {many}")
     }
 }
 
-/// One or two sentences for a finding: `added` and `by` are the steps as named by
-/// [`step_name`], `added_step`/`by_step` their indexes.
-pub fn finding_sentence(
-    f: &Finding,
-    added_step: usize,
-    added: &str,
-    by_step: usize,
-    by: &str,
-) -> String {
-    let bytes = human(f.bytes);
-    let same = added_step == by_step;
-    match f.pattern {
-        Pattern::AddedThenDeleted if same => format!(
-            "{added} added {bytes} ({}) and replaced it within the same step; the first copy stays in the layer. Write each file once, in its final place.",
-            files(f.files)
-        ),
-        Pattern::AddedThenDeleted => format!(
-            "{added} added {bytes} ({}) that {by} deleted. The bytes stay in step {added_step}'s layer. Install, use and remove in one RUN, or build in a separate stage and copy only the result.",
-            files(f.files)
-        ),
-        Pattern::MetadataOnly => format!(
-            "{by} changed only the mode, owner or times of {} ({bytes}) that {added} added, so they are stored twice. Use `COPY --chmod`/`--chown`, or set modes in the step that creates the files.",
-            files(f.files)
-        ),
-        Pattern::Overwritten if same => format!(
-            "{added} wrote {} twice ({bytes} of earlier copies). Write each file once, in its final form.",
-            files(f.files)
-        ),
-        Pattern::Overwritten => format!(
-            "{by} overwrote {} ({bytes}) that {added} added. Write the files once, in their final form, in one step.",
-            files(f.files)
-        ),
-        Pattern::Cache(kind) => format!(
-            "{added} left {bytes} of {} that {by} removed; removing it in a later step saves nothing. {}",
-            kind.label(),
-            kind.fix()
-        ),
-        Pattern::PackageDatabase => format!(
-            "{by} rewrote the package database ({bytes}, {}) that {added} wrote: package-database churn. {}",
-            files(f.files),
-            crate::explain::PathKind::PackageDatabase.fix()
-        ),
+/// `a`, `a and b`, `a, b and c`.
+pub fn list_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Step indexes as words, at most `named` of them by number: `step 3`, `steps 3 and 5`,
+/// `steps 3, 5 and 7, and 2 more`.
+pub fn list_indexes(indexes: &[usize], named: usize) -> String {
+    let shown: Vec<String> = indexes
+        .iter()
+        .take(named.max(1))
+        .map(|i| i.to_string())
+        .collect();
+    let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+    let rest = indexes.len().saturating_sub(shown.len());
+    let noun = if indexes.len() == 1 { "step" } else { "steps" };
+    if rest == 0 {
+        format!("{noun} {}", list_words(&shown))
+    } else {
+        format!("{noun} {}, and {rest} more", list_words(&shown))
+    }
+}
+
+/// Why a row of paths is wasted, and by whom: `deleted, overwritten by steps 3 and 5`.
+/// The steps are given in any order and named in step order.
+pub fn why(reasons: &[crate::model::Reason], steps: &[usize]) -> String {
+    let mut steps = steps.to_vec();
+    steps.sort_unstable();
+    steps.dedup();
+    let reasons: Vec<&str> = reasons.iter().map(|r| r.as_str()).collect();
+    format!("{} by {}", reasons.join(", "), list_indexes(&steps, 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_lists_read_as_english() {
+        assert_eq!(count(1, "file", "files"), "1 file");
+        assert_eq!(count(2, "file", "files"), "2 files");
+        assert_eq!(
+            list_words(&["mode", "owner", "times"]),
+            "mode, owner and times"
+        );
+        assert_eq!(list_indexes(&[3], 3), "step 3");
+        assert_eq!(list_indexes(&[3, 5], 3), "steps 3 and 5");
+        assert_eq!(list_indexes(&[3, 5, 7], 2), "steps 3 and 5, and 1 more");
+        assert_eq!(
+            list_indexes(&[3, 5, 7, 9], 3),
+            "steps 3, 5 and 7, and 1 more"
+        );
+        use crate::model::Reason;
+        assert_eq!(
+            why(&[Reason::Deleted, Reason::Overwritten], &[7, 4, 9]),
+            "deleted, overwritten by steps 4 and 7, and 1 more"
+        );
     }
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::explain::{Explanation, PathKind};
+use crate::explain::advice::{self, Commands, Owner, Pattern, StepRef, Words};
+use crate::explain::verdict::{self, Conclusion};
+use crate::explain::{Explanation, Facts, PathKind, Place};
 use crate::model::steps::{instruction, Alignment};
 use crate::model::{Outcome, Reason};
 use crate::source::Format;
@@ -24,8 +26,10 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dockerfile: Option<String>,
     pub summary: Summary,
-    /// The answer first: what is wasted, who is responsible, what to do. Plain text,
-    /// one paragraph per item.
+    /// The answer first, in parts: the headline, at most three findings with their
+    /// fixes, the rest counted, the base image's share.
+    pub conclusion: Conclusion,
+    /// [`Report::conclusion`] as plain text, one paragraph per item.
     pub verdict: Vec<String>,
     pub steps: Vec<StepReport>,
     pub layers: Vec<LayerReport>,
@@ -96,6 +100,10 @@ pub struct StepReport {
     /// mapping found one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dockerfile_line: Option<usize>,
+    /// The Dockerfile's text of that line (it keeps the flags builders drop, such as
+    /// `COPY --from`), for naming patterns.
+    #[serde(skip)]
+    pub dockerfile_text: Option<String>,
     pub empty_layer: bool,
     pub layer: Option<usize>,
     pub layer_digest: Option<String>,
@@ -127,15 +135,55 @@ pub struct RemovedBy {
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct FindingReport {
-    /// `added-then-deleted`, `metadata-only`, `overwritten`, `package-cache` or
-    /// `package-database-churn`.
-    pub pattern: &'static str,
+    /// The mistake, by its stable id (docs/json.md lists them).
+    pub pattern: Pattern,
+    /// For `package-cache`: which cache.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<PathKind>,
     pub removed_by: usize,
     pub bytes: u64,
     pub files: u64,
+    /// Whose steps these are: `team`, `base`, `crossing` (a team step hid the base
+    /// image's bytes) or `unknown` (no base boundary known).
+    pub owner: Owner,
+    /// The pattern in words.
+    pub words: String,
+    /// What to change, naming the steps by index and short instruction.
+    pub fix: String,
+    /// One sentence with both: the bytes, the steps, the pattern and the fix.
     pub advice: String,
+    /// The largest file of the finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
+    /// What the content says, from which the pattern is named.
+    #[serde(skip)]
+    pub facts: Facts,
+    /// [`FindingReport::fix`] in parts, for renderers.
+    #[serde(skip)]
+    pub fix_words: Words,
+}
+
+impl FindingReport {
+    /// A finding whose words [`Report::conclude`] will write.
+    pub fn new(facts: Facts, removed_by: usize, bytes: u64, files: u64) -> FindingReport {
+        FindingReport {
+            pattern: Pattern::AddedThenDeleted,
+            cache: match facts.place {
+                Place::Cache(kind) => Some(kind),
+                _ => None,
+            },
+            removed_by,
+            bytes,
+            files,
+            owner: Owner::Unknown,
+            words: String::new(),
+            fix: String::new(),
+            advice: String::new(),
+            example: None,
+            facts,
+            fix_words: Words::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -221,12 +269,6 @@ impl Report {
             .iter()
             .map(|s| s.created_by.as_deref().map(instruction))
             .collect();
-        let name = |step: usize| {
-            crate::explain::prose::step_name(
-                step,
-                instructions.get(step).and_then(|i| i.as_deref()),
-            )
-        };
         let compressed = |layer: usize| {
             layers
                 .get(layer)
@@ -244,42 +286,25 @@ impl Report {
                     .map(|d| {
                         d.findings
                             .iter()
-                            .map(|f| FindingReport {
-                                pattern: f.pattern.name(),
-                                cache: match f.pattern {
-                                    crate::explain::Pattern::Cache(k) => Some(k),
-                                    _ => None,
-                                },
-                                removed_by: step_of(f.by_layer),
-                                bytes: f.bytes,
-                                files: f.files,
-                                advice: crate::explain::prose::finding_sentence(
-                                    f,
-                                    s.index,
-                                    &name(s.index),
+                            .map(|f| {
+                                let mut r = FindingReport::new(
+                                    f.facts,
                                     step_of(f.by_layer),
-                                    &name(step_of(f.by_layer)),
-                                ),
+                                    f.bytes,
+                                    f.files,
+                                );
+                                r.example = Some(path_string(&f.example));
+                                r
                             })
                             .collect()
                     })
                     .unwrap_or_default();
-                // The largest finding explains the step, and the second too when it is
-                // a real share of the waste rather than a footnote.
-                let explanation = (!findings.is_empty()).then(|| {
-                    findings
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, f)| *i == 0 || (*i == 1 && f.bytes * 10 >= wasted_bytes))
-                        .map(|(_, f)| f.advice.clone())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                });
                 StepReport {
                     index: s.index,
                     created_by: s.created_by.clone(),
                     instruction: instructions[s.index].clone(),
                     dockerfile_line: None,
+                    dockerfile_text: None,
                     empty_layer: s.empty_layer,
                     layer: s.layer,
                     layer_digest: s.layer.and_then(|l| {
@@ -310,7 +335,7 @@ impl Report {
                         (Some(_), _) => None,
                         (None, _) => Some(0),
                     },
-                    explanation,
+                    explanation: None,
                     findings,
                     top_paths: detail
                         .map(|d| {
@@ -389,14 +414,14 @@ impl Report {
                 advice: r.kind.fix(),
             })
             .collect();
-        let verdict = verdict(&summary, &steps, &removable);
-        Report {
+        let mut report = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool::default(),
             image,
             dockerfile: None,
             summary,
-            verdict,
+            conclusion: Conclusion::default(),
+            verdict: Vec::new(),
             steps,
             layers: layer_reports,
             duplicates: DuplicatesReport {
@@ -415,7 +440,113 @@ impl Report {
             removable,
             thresholds: None,
             warnings,
+        };
+        report.conclude();
+        report
+    }
+
+    /// The index of the first step after the base image, when the boundary is known:
+    /// from the gate's base (`--base`, `--base-layers`, a proven `--base auto`), else
+    /// from the Dockerfile mapping (the base image's steps never map to a line).
+    pub fn first_team_step(&self) -> Option<usize> {
+        if let Some(t) = &self.thresholds {
+            let proven = t.base.as_ref().is_some_and(|b| b.found != "none");
+            if t.base_layers > 0 || proven {
+                let last_base = self
+                    .steps
+                    .iter()
+                    .filter(|s| s.layer.is_some_and(|l| l < t.base_layers))
+                    .map(|s| s.index)
+                    .max();
+                return Some(last_base.map_or(0, |i| i + 1));
+            }
         }
+        if self.dockerfile.is_some() {
+            return self
+                .steps
+                .iter()
+                .find(|s| s.dockerfile_line.is_some())
+                .map(|s| s.index);
+        }
+        None
+    }
+
+    /// Names every finding's pattern, owner and fix from both steps, and writes the
+    /// verdict. Called again whenever the base boundary or the Dockerfile becomes
+    /// known, since both change whose steps are whose and how they are named.
+    pub fn conclude(&mut self) {
+        let first_team = self.first_team_step();
+        let refs: Vec<StepRef> = self
+            .steps
+            .iter()
+            .map(|s| StepRef {
+                step: s.index,
+                instruction: s.instruction.as_deref().map(advice::short_instruction),
+                dockerfile_line: s.dockerfile_line,
+                base: first_team.is_some_and(|f| s.index < f),
+            })
+            .collect();
+        let commands: Vec<Commands> = self
+            .steps
+            .iter()
+            .map(|s| {
+                Commands::of(
+                    s.dockerfile_text
+                        .as_deref()
+                        .or(s.instruction.as_deref())
+                        .unwrap_or(""),
+                )
+            })
+            .collect();
+        let none = Commands::default();
+        for step in &mut self.steps {
+            let added = &refs[step.index];
+            for f in &mut step.findings {
+                let same = f.removed_by == step.index;
+                let by = refs.get(f.removed_by).unwrap_or(added);
+                let hider = commands.get(f.removed_by).unwrap_or(&none);
+                f.pattern = Pattern::name(&f.facts, &commands[step.index], hider, same);
+                f.owner = Owner::of(step.index, f.removed_by, first_team);
+                f.words = advice::words(f.pattern, &f.facts, same);
+                f.fix_words = advice::fix(f.pattern, &f.facts, f.owner, added, by);
+                f.fix = f.fix_words.plain();
+                let steps = if same {
+                    format!("within step {}", step.index)
+                } else {
+                    format!(
+                        "added by step {}, hidden by step {}",
+                        step.index, f.removed_by
+                    )
+                };
+                f.advice = format!(
+                    "{}: {} {steps}. {}",
+                    capitalized(&f.words),
+                    advice::size_and_files(f.bytes, f.files),
+                    f.fix
+                );
+            }
+            // The largest finding explains the step, and the second too when it is a
+            // real share of the waste rather than a footnote.
+            step.explanation = (!step.findings.is_empty()).then(|| {
+                step.findings
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, f)| *i == 0 || (*i == 1 && f.bytes * 10 >= step.wasted_bytes))
+                    .map(|(_, f)| f.advice.clone())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            });
+        }
+        self.conclusion = verdict::conclude(self, first_team.is_some(), &refs);
+        self.verdict = self.conclusion.paragraphs();
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -434,8 +565,12 @@ impl Report {
             .collect();
         let lines = crate::explain::dockerfile::map_steps(text, &history)?;
         let mut unmatched = 0;
+        let text_lines: Vec<&str> = text.lines().collect();
         for (step, line) in self.steps.iter_mut().zip(lines) {
             step.dockerfile_line = line;
+            step.dockerfile_text = line
+                .and_then(|l| text_lines.get(l.wrapping_sub(1)))
+                .map(|t| t.trim().to_string());
             if line.is_none() && step.created_by.is_some() {
                 unmatched += 1;
             }
@@ -447,86 +582,7 @@ impl Report {
                 self.steps.len()
             ));
         }
+        self.conclude();
         Ok(())
     }
-}
-
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
-    }
-}
-
-/// The answer first: how much is wasted, the (at most three) steps responsible with
-/// what to change, and what else could go.
-pub(crate) fn verdict(
-    summary: &Summary,
-    steps: &[StepReport],
-    removable: &[RemovableReport],
-) -> Vec<String> {
-    use crate::text::human;
-    let mut out = Vec::new();
-    if summary.wasted_bytes == 0 {
-        out.push(format!(
-            "No wasted bytes: all {} stored in the layers are visible in the final image.",
-            human(summary.total_bytes)
-        ));
-    } else {
-        let mut headline = format!(
-            "{} of {} ({:.1}%) is wasted: stored in a layer and pulled with the image, but hidden in the final image.",
-            human(summary.wasted_bytes),
-            human(summary.total_bytes),
-            percent(summary.wasted_bytes, summary.total_bytes)
-        );
-        match summary.wasted_pull_bytes {
-            Some(pull) => headline.push_str(&format!(
-                " Every pull downloads about {} of it for nothing.",
-                human(pull)
-            )),
-            None => headline.push_str(
-                " (What it costs a pull is not known here: the wasting layers are stored uncompressed.)",
-            ),
-        }
-        out.push(headline);
-        let mut wasting: Vec<&StepReport> = steps.iter().filter(|s| s.wasted_bytes > 0).collect();
-        wasting.sort_by(|a, b| {
-            b.wasted_bytes
-                .cmp(&a.wasted_bytes)
-                .then(a.index.cmp(&b.index))
-        });
-        for s in wasting.iter().take(3) {
-            if let Some(e) = &s.explanation {
-                out.push(e.clone());
-            }
-        }
-        if wasting.len() > 3 {
-            let rest: u64 = wasting[3..].iter().map(|s| s.wasted_bytes).sum();
-            out.push(format!(
-                "{} more steps waste {} between them; see the table.",
-                wasting.len() - 3,
-                human(rest)
-            ));
-        }
-    }
-    let removable_bytes: u64 = removable.iter().map(|r| r.bytes).sum();
-    if removable_bytes > 0 {
-        let kinds: Vec<&str> = removable.iter().map(|r| r.kind.label()).collect();
-        out.push(format!(
-            "Not waste, but removable: {} of {} still in the final image. {}",
-            human(removable_bytes),
-            kinds.join(", "),
-            removable[0].advice
-        ));
-    }
-    if summary.duplicate_bytes > 0 {
-        out.push(format!(
-            "Not waste either: {} of identical content is stored at more than one live path ({} extra {}).",
-            human(summary.duplicate_bytes),
-            summary.duplicate_files,
-            if summary.duplicate_files == 1 { "copy" } else { "copies" }
-        ));
-    }
-    out
 }

@@ -107,20 +107,110 @@ fn classifies_findings_by_pattern_and_hider() {
         ("usr/bin/.wh.tool", Spec::Whiteout),
     ]);
     let e = run(&[add, next], ExplainOptions::default());
-    let f: Vec<(Pattern, u32, u64)> = e.layers[0]
+    let f: Vec<(Place, How, u32, u64)> = e.layers[0]
         .findings
         .iter()
-        .map(|f| (f.pattern, f.by_layer, f.bytes))
+        .map(|f| (f.facts.place, f.facts.how, f.by_layer, f.bytes))
         .collect();
     assert_eq!(
         f,
         vec![
-            (Pattern::Cache(PathKind::AptLists), 1, 1000),
-            (Pattern::AddedThenDeleted, 1, 500),
-            (Pattern::PackageDatabase, 1, 300),
-            (Pattern::MetadataOnly, 1, 20),
+            (Place::Cache(PathKind::AptLists), How::Removed, 1, 1000),
+            (Place::Plain, How::Removed, 1, 500),
+            (Place::PackageDatabase, How::Overwritten, 1, 300),
+            (Place::Plain, How::Rewritten, 1, 20),
         ]
     );
+    // Test layers carry no modes or times: the same-content rewrite changed nothing.
+    assert!(e.layers[0].findings[3].facts.changes.is_none());
+    assert_eq!(
+        e.layers[0].findings[0].example,
+        b"var/lib/apt/lists/x_Packages"
+    );
+}
+
+/// Sets the mode, owner and mtime of a layer's last entry, as a tar header would.
+fn with_meta(mut index: LayerIndex, mode: u32, uid: u64, mtime: u64) -> LayerIndex {
+    index.entries.last_mut().expect("an entry").meta =
+        crate::walk::Meta::new(mode, uid, uid, mtime);
+    index
+}
+
+#[test]
+fn a_rewrite_says_what_changed_in_the_headers() {
+    let add = with_meta(layer(&[("app/run.sh", file(40, 7))]), 0o644, 0, 100);
+    let chmod = with_meta(layer(&[("app/run.sh", file(40, 7))]), 0o755, 0, 100);
+    let chown = with_meta(layer(&[("app/run.sh", file(40, 7))]), 0o755, 1000, 100);
+    let same = with_meta(layer(&[("app/run.sh", file(40, 7))]), 0o755, 1000, 100);
+    let e = run(&[add, chmod, chown, same], ExplainOptions::default());
+    let changes = |l: usize| e.layers[l].findings[0].facts.changes;
+    assert_eq!(
+        changes(0),
+        Changes {
+            mode: true,
+            owner: false,
+            mtime: false
+        }
+    );
+    assert_eq!(
+        changes(1),
+        Changes {
+            mode: false,
+            owner: true,
+            mtime: false
+        }
+    );
+    assert!(changes(2).is_none(), "identical headers: a no-op rewrite");
+    assert!(e
+        .layers
+        .iter()
+        .take(3)
+        .all(|l| l.findings[0].facts.how == How::Rewritten));
+}
+
+#[test]
+fn a_delete_whose_content_the_same_layer_adds_elsewhere_is_a_move() {
+    let add = layer(&[
+        ("opt/x-1.0/bin/x", file(5000, 11)),
+        ("opt/x-1.0/README", file(70, 12)),
+    ]);
+    let mv = layer(&[
+        ("opt/.wh.x-1.0", Spec::Whiteout),
+        ("opt/x/bin/x", file(5000, 11)),
+        ("opt/x/README", file(70, 99)),
+    ]);
+    let e = run(&[add, mv], ExplainOptions::default());
+    let f: Vec<(How, u64)> = e.layers[0]
+        .findings
+        .iter()
+        .map(|f| (f.facts.how, f.bytes))
+        .collect();
+    // The README's content changed on the way, so it was not moved.
+    assert_eq!(f, vec![(How::Moved, 5000), (How::Removed, 70)]);
+}
+
+#[test]
+fn move_candidates_pair_deleted_files_with_live_ones_of_the_same_size() {
+    let add = layer(&[("a/x", file(5000, 1)), ("a/y", file(10, 2))]);
+    let mv = layer(&[
+        (".wh.a", Spec::Whiteout),
+        ("b/x", file(5000, 1)),
+        ("b/z", file(3, 3)),
+    ]);
+    let mut r = Replay::new();
+    r.apply(&add);
+    r.apply(&mv);
+    // Test layers come hashed; forget the hashes, as a plain layer's walk does.
+    for c in &mut r.contents {
+        c.hash = None;
+    }
+    let mut ids = move_candidates(&r);
+    ids.sort_unstable();
+    let paths: Vec<Vec<u8>> = ids
+        .iter()
+        .map(|&id| r.tree.path_of(r.contents[id as usize].node))
+        .collect();
+    assert_eq!(paths, vec![b"a/x".to_vec(), b"b/x".to_vec()]);
 }
 
 #[test]

@@ -189,7 +189,7 @@ fn finding_issue(
         check_name: f.pattern.to_string(),
         fingerprint: fingerprint(&[
             "finding",
-            f.pattern,
+            f.pattern.id(),
             instruction(Some(s)),
             nth,
             instruction(remover),
@@ -274,7 +274,7 @@ mod tests {
         assert_eq!(
             severities,
             [
-                ("added-then-deleted", Severity::Critical),
+                ("build-deps", Severity::Critical),
                 ("package-database-churn", Severity::Critical),
                 ("max-wasted", Severity::Critical),
                 ("max-step-wasted", Severity::Critical),

@@ -12,7 +12,8 @@ use std::io::Write;
 
 use super::table::{human, truncate};
 use super::{Render, Report, StepReport};
-use crate::explain::prose::step_name;
+use crate::explain::advice::{step_label, Span, Words};
+use crate::explain::prose::{list_indexes, why};
 use crate::text::escape;
 
 /// GitHub rejects comments longer than 65,536 characters. Leave room for the footer
@@ -136,9 +137,22 @@ fn headline(report: &Report) -> String {
         }
         doc.push('\n');
     }
-    // The first verdict paragraph is the headline above; the rest say what to change.
-    for paragraph in report.verdict.iter().skip(1) {
-        let _ = writeln!(doc, "{}\n", prose(paragraph, report));
+    // The headline is above; then the findings, each with its fix on a line of its own.
+    let c = &report.conclusion;
+    for (i, lead) in c.findings.iter().enumerate() {
+        let _ = writeln!(
+            doc,
+            "{}. **{}**: {}\\\n   {}\\\n   **Fix:** {}\n",
+            i + 1,
+            lead.size(),
+            words(&lead.steps()),
+            text(&lead.words),
+            // The steps were named with their instructions on the line above.
+            words_brief(&lead.fix_words)
+        );
+    }
+    for line in c.tail() {
+        let _ = writeln!(doc, "{}\n", text(&line));
     }
     doc
 }
@@ -175,13 +189,14 @@ fn instruction_cell(step: &StepReport) -> String {
     }
 }
 
+/// The steps that hid a step's bytes, in step order: `steps 3 and 5, and 1 more`.
 fn hidden_by(step: &StepReport) -> String {
-    let mut by = step.removed_by.clone();
-    by.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.step.cmp(&b.step)));
-    by.iter()
-        .map(|r| r.step.to_string())
-        .collect::<Vec<_>>()
-        .join(", ")
+    let by: Vec<usize> = step.removed_by.iter().map(|r| r.step).collect();
+    if by.is_empty() {
+        String::new()
+    } else {
+        list_indexes(&by, 2)
+    }
 }
 
 fn steps_section(report: &Report) -> Option<(String, String)> {
@@ -208,11 +223,7 @@ fn steps_section(report: &Report) -> Option<(String, String)> {
             "| {} | {} | {size} | {wasted} | {} |",
             step_cell(report, step),
             instruction_cell(step),
-            if by.is_empty() {
-                String::new()
-            } else {
-                format!("step {by}")
-            }
+            by
         );
     }
     if report.steps.len() > MAX_STEP_ROWS {
@@ -279,11 +290,9 @@ fn paths_section(report: &Report) -> Option<(String, String)> {
             human(step.wasted_bytes)
         );
         for p in step.top_paths.iter().take(MAX_PATH_ROWS) {
-            let reasons: Vec<&str> = p.reasons.iter().map(|r| r.as_str()).collect();
-            let by: Vec<String> = p.removed_by.iter().map(|s| s.to_string()).collect();
             let _ = writeln!(
                 body,
-                "| {} | {} | {} | {} by step {} |",
+                "| {} | {} | {} | {} |",
                 if p.other {
                     format!("{} (the rest)", code(&escape(&p.path), true))
                 } else {
@@ -291,8 +300,7 @@ fn paths_section(report: &Report) -> Option<(String, String)> {
                 },
                 human(p.bytes),
                 p.files,
-                reasons.join(", "),
-                by.join(", ")
+                why(&p.reasons, &p.removed_by)
             );
         }
         if step.top_paths.len() > MAX_PATH_ROWS {
@@ -335,12 +343,14 @@ fn findings_section(report: &Report) -> Option<(String, String)> {
         for f in &step.findings {
             let _ = writeln!(
                 body,
-                "- `{}` · {} · {} file{}: {}",
+                "- `{}` · {} · {} file{} · hidden by step {}: {}. {}",
                 f.pattern,
                 human(f.bytes),
                 f.files,
                 if f.files == 1 { "" } else { "s" },
-                prose(&f.advice, report)
+                f.removed_by,
+                text(&f.words),
+                words(&f.fix_words)
             );
         }
         body.push('\n');
@@ -364,7 +374,7 @@ fn not_waste_section(report: &Report) -> Option<(String, String)> {
                 human(r.bytes),
                 r.files,
                 if r.files == 1 { "" } else { "s" },
-                prose(r.advice, report)
+                own_text(r.advice)
             );
         }
         body.push('\n');
@@ -489,50 +499,46 @@ pub fn text(s: &str) -> String {
     out
 }
 
-/// One of the report's sentences as Markdown. The sentences are layerwaste's own, with
-/// its own code spans, except where they name a step: `step 5 `…``, whose instruction
-/// comes from the image. Those names are found and rewritten as code spans built by
-/// [`code`]; the rest keeps its code spans and is escaped as [`text`]. A name not found
-/// (there should be none) is escaped all the same, so at worst it loses its styling.
-pub fn prose(sentence: &str, report: &Report) -> String {
-    let mut names: Vec<(String, &StepReport)> = report
-        .steps
-        .iter()
-        .filter(|s| s.instruction.as_deref().is_some_and(|i| !i.is_empty()))
-        .map(|s| (step_name(s.index, s.instruction.as_deref()), s))
-        .collect();
-    // Longest first, so `step 1 `a b`` wins over a step whose name is a prefix of it.
-    names.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.1.index.cmp(&b.1.index)));
+/// Words as Markdown: layerwaste's text escaped as [`text`], its commands and each
+/// step's instruction (from the image) as code spans built by [`code`].
+pub fn words(w: &Words) -> String {
     let mut out = String::new();
-    let mut plain = String::new();
-    let mut rest = sentence;
-    while !rest.is_empty() {
-        if let Some((name, step)) = names.iter().find(|(n, _)| rest.starts_with(n.as_str())) {
-            out.push_str(&own_prose(&std::mem::take(&mut plain)));
-            let _ = write!(
-                out,
-                "step {} {}",
-                step.index,
-                code(
-                    &truncate(&escape(step.instruction.as_deref().unwrap_or("")), 60),
-                    false
-                )
-            );
-            rest = &rest[name.len()..];
-        } else {
-            let mut chars = rest.chars();
-            if let Some(c) = chars.next() {
-                plain.push(c);
+    for span in &w.0 {
+        match span {
+            Span::Text(t) => out.push_str(&text(t)),
+            Span::Code(c) => out.push_str(&code(c, false)),
+            Span::Step(s) => {
+                let bare = crate::explain::advice::StepRef {
+                    instruction: None,
+                    ..s.clone()
+                };
+                out.push_str(&text(&step_label(&bare, &|x: &str| x.to_string())));
+                if let Some(i) = s.instruction.as_deref().filter(|i| !i.is_empty()) {
+                    out.push(' ');
+                    out.push_str(&code(i, false));
+                }
             }
-            rest = chars.as_str();
         }
     }
-    out.push_str(&own_prose(&plain));
     out
 }
 
-/// layerwaste's own sentence: its backtick pairs become code spans, the rest text.
-fn own_prose(s: &str) -> String {
+/// [`words`], naming steps by index alone (they were just named in full).
+fn words_brief(w: &Words) -> String {
+    let mut out = String::new();
+    for span in &w.0 {
+        match span {
+            Span::Text(t) => out.push_str(&text(t)),
+            Span::Code(c) => out.push_str(&code(c, false)),
+            Span::Step(s) => out.push_str(&format!("step {}", s.step)),
+        }
+    }
+    out
+}
+
+/// One of layerwaste's own fixed sentences (no outside text in it): its backtick pairs
+/// become code spans, the rest text.
+fn own_text(s: &str) -> String {
     if !s.matches('`').count().is_multiple_of(2) {
         return text(s);
     }

@@ -16,6 +16,7 @@ use std::io::Write;
 use serde_sarif::sarif;
 
 use super::{FindingReport, Render, Report, StepReport};
+use crate::explain::advice::Pattern;
 use crate::model::gate::Violation;
 use crate::text::escape;
 
@@ -30,86 +31,74 @@ const MULTI_STAGE: &str = "https://docs.docker.com/build/building/multi-stage/";
 const CACHE_MOUNTS: &str = "https://docs.docker.com/build/cache/optimize/";
 
 struct Rule {
-    id: &'static str,
-    name: &'static str,
+    id: String,
+    name: String,
     short: &'static str,
     help: &'static str,
     help_uri: Option<&'static str>,
 }
 
-const RULES: &[Rule] = &[
-    Rule {
-        id: "added-then-deleted",
-        name: "AddedThenDeleted",
-        short: "A step added files that a later step deleted; the bytes stay in the earlier layer.",
-        help: "Deleting a file in a later step only hides it: the earlier layer still stores it and every pull downloads it. Install, use and remove in one RUN, or build in a separate stage and COPY --from only the result.",
-        help_uri: Some(MULTI_STAGE),
-    },
-    Rule {
-        id: "metadata-only",
-        name: "MetadataOnly",
-        short: "A step changed only the mode, owner or times of files, storing them twice.",
-        help: "A chmod or chown in a later step copies each file whole into the new layer. Use COPY --chmod/--chown, or set modes in the step that creates the files.",
-        help_uri: Some(BEST_PRACTICES),
-    },
-    Rule {
-        id: "overwritten",
-        name: "Overwritten",
-        short: "A step overwrote files that an earlier step added.",
-        help: "The earlier copy stays in its layer. Write the files once, in their final form, in one step.",
-        help_uri: Some(BEST_PRACTICES),
-    },
-    Rule {
-        id: "package-cache",
-        name: "PackageCache",
-        short: "A package manager's cache or index was removed in a later step, not in the step that made it.",
-        help: "Clean the cache in the same RUN that fills it (apt-get … && rm -rf /var/lib/apt/lists/*, apk add --no-cache, pip install --no-cache-dir), or mount it with RUN --mount=type=cache.",
-        help_uri: Some(CACHE_MOUNTS),
-    },
-    Rule {
-        id: "package-database-churn",
-        name: "PackageDatabaseChurn",
-        short: "Each install step stored a new copy of the package database.",
-        help: "Every RUN that installs packages rewrites the package database (var/lib/dpkg/status, lib/apk/db/installed, …) and stores it again. Install everything in fewer RUN steps.",
-        help_uri: Some(BEST_PRACTICES),
-    },
-    Rule {
-        id: "max-wasted",
-        name: "MaxWasted",
-        short: "The image wastes more bytes than --max-wasted allows.",
-        help: "The CI gate's --max-wasted limit (max_wasted in .layerwaste.toml) was crossed by the waste of the team's own steps. Fix the steps listed by the other results, or raise the limit.",
+/// One rule per pattern (explain::advice::Pattern::ALL), then one per gate limit.
+fn all_rules() -> Vec<Rule> {
+    let patterns = Pattern::ALL.iter().map(|&p| Rule {
+        id: p.id().to_string(),
+        name: p.rule_name(),
+        short: p.summary(),
+        help: p.help(),
+        help_uri: Some(match p {
+            Pattern::BuildDeps | Pattern::AddedThenDeleted | Pattern::MultiStageCopy => MULTI_STAGE,
+            Pattern::PackageCache => CACHE_MOUNTS,
+            _ => BEST_PRACTICES,
+        }),
+    });
+    let gate = GATE_RULES.iter().map(|&(id, name, short, help)| Rule {
+        id: id.to_string(),
+        name: name.to_string(),
+        short,
+        help,
         help_uri: None,
-    },
-    Rule {
-        id: "max-wasted-percent",
-        name: "MaxWastedPercent",
-        short: "The image wastes a larger share of its bytes than --max-wasted-percent allows.",
-        help: "The CI gate's --max-wasted-percent limit was crossed: counted wasted bytes in percent of all the image's bytes. Fix the steps listed by the other results, or raise the limit.",
-        help_uri: None,
-    },
-    Rule {
-        id: "min-efficiency",
-        name: "MinEfficiency",
-        short: "The image's efficiency is below --min-efficiency.",
-        help: "The CI gate's --min-efficiency limit was crossed: efficiency is 1 - counted wasted / total bytes. Fix the steps listed by the other results, or lower the limit.",
-        help_uri: None,
-    },
-    Rule {
-        id: "max-step-wasted",
-        name: "MaxStepWasted",
-        short: "A single step wastes more bytes than --max-step-wasted allows.",
-        help: "The CI gate's --max-step-wasted limit was crossed by one step; its findings are reported as errors. Fix that step, or raise the limit.",
-        help_uri: None,
-    },
+    });
+    patterns.chain(gate).collect()
+}
+
+/// `(id, name, short, help)` of the gate's rules.
+const GATE_RULES: &[(&str, &str, &str, &str)] = &[
+    (
+        "max-wasted",
+        "MaxWasted",
+        "The image wastes more bytes than --max-wasted allows.",
+        "The CI gate's --max-wasted limit (max_wasted in .layerwaste.toml) was crossed by the waste of the team's own steps. Fix the steps listed by the other results, or raise the limit.",
+    ),
+    (
+        "max-wasted-percent",
+        "MaxWastedPercent",
+        "The image wastes a larger share of its bytes than --max-wasted-percent allows.",
+        "The CI gate's --max-wasted-percent limit was crossed: counted wasted bytes in percent of all the image's bytes. Fix the steps listed by the other results, or raise the limit.",
+    ),
+    (
+        "min-efficiency",
+        "MinEfficiency",
+        "The image's efficiency is below --min-efficiency.",
+        "The CI gate's --min-efficiency limit was crossed: efficiency is 1 - counted wasted / total bytes. Fix the steps listed by the other results, or lower the limit.",
+    ),
+    (
+        "max-step-wasted",
+        "MaxStepWasted",
+        "A single step wastes more bytes than --max-step-wasted allows.",
+        "The CI gate's --max-step-wasted limit was crossed by one step; its findings are reported as errors. Fix that step, or raise the limit.",
+    ),
 ];
 
 fn rule_index(id: &str) -> Option<i64> {
-    RULES.iter().position(|r| r.id == id).map(|i| i as i64)
+    all_rules()
+        .iter()
+        .position(|r| r.id == id)
+        .map(|i| i as i64)
 }
 
 fn rules() -> Vec<sarif::ReportingDescriptor> {
-    RULES
-        .iter()
+    all_rules()
+        .into_iter()
         .map(|r| {
             let help = sarif::MultiformatMessageString::builder()
                 .text(r.help)
@@ -241,13 +230,13 @@ fn finding_result(
     let mut fingerprints = BTreeMap::new();
     fingerprints.insert("layerwasteStep/v1".to_string(), fingerprint);
     let builder = sarif::Result::builder()
-        .rule_id(f.pattern)
+        .rule_id(f.pattern.id())
         .message(escape(&f.advice).as_str())
         .level(level)
         .locations(vec![location(report, Some(step))])
         .partial_fingerprints(fingerprints)
         .properties(properties(props));
-    match rule_index(f.pattern) {
+    match rule_index(f.pattern.id()) {
         Some(i) => builder.rule_index(i).build(),
         None => builder.build(),
     }

@@ -45,22 +45,24 @@ pub struct Table {
 
 const STEP_W: usize = 4;
 const SIZE_W: usize = 9;
-const HIDDEN_W: usize = 12;
+/// The HIDDEN BY column is as wide as its widest cell, within these bounds.
+const HIDDEN_MIN_W: usize = 9;
+const HIDDEN_MAX_W: usize = 26;
+
+/// The steps that hid a step's bytes, in step order, in plain words: `steps 3 and 5,
+/// and 1 more`.
+fn hidden_by(step: &StepReport) -> String {
+    let by: Vec<usize> = step.removed_by.iter().map(|r| r.step).collect();
+    if by.is_empty() {
+        String::new()
+    } else {
+        crate::explain::prose::list_indexes(&by, 2)
+    }
+}
 
 impl Table {
-    fn row(&self, step: &StepReport) -> (String, bool) {
-        let hidden_by = if step.removed_by.is_empty() {
-            String::new()
-        } else {
-            let mut by = step.removed_by.clone();
-            by.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.step.cmp(&b.step)));
-            // The two that hid most; the column stays narrow.
-            let names: Vec<String> = by.iter().take(2).map(|r| r.step.to_string()).collect();
-            match by.len() {
-                n if n > 2 => format!("step {} +{}", names.join(","), n - 2),
-                _ => format!("step {}", names.join(",")),
-            }
-        };
+    fn row(&self, step: &StepReport, hidden_w: usize) -> (String, bool) {
+        let hidden_by = hidden_by(step);
         let (size, wasted) = if step.layer.is_none() {
             ("-".to_string(), "-".to_string())
         } else {
@@ -75,13 +77,22 @@ impl Table {
                 None => String::new(),
             });
         let fixed = format!(
-            "{:>STEP_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:<HIDDEN_W$}  ",
+            "{:>STEP_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:<hidden_w$}  ",
             step.index, size, wasted, hidden_by
         );
         let room = self.width.saturating_sub(fixed.chars().count()).max(20);
         let line = format!("{fixed}{}", truncate(&text, room));
         (line, step.wasted_bytes > 0)
     }
+}
+
+/// Wraps prose to `width` columns, indenting every line by `indent`.
+fn wrap_block(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let mut lines = wrap(text, width.saturating_sub(indent.len()), "");
+    for line in &mut lines {
+        line.insert_str(0, indent);
+    }
+    lines
 }
 
 /// Wraps prose to `width` columns, indenting continuation lines.
@@ -108,16 +119,45 @@ fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
 }
 
 impl Table {
+    /// The verdict: the headline in bold, then each finding as a block (the bytes and
+    /// the steps, the pattern in words, the fix on a line of its own), then one line
+    /// each for the rest, the base image's share and what is not waste.
     fn verdict(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-        for (i, paragraph) in report.verdict.iter().enumerate() {
-            let text = escape(paragraph);
-            for (j, line) in wrap(&text, self.width.min(100), "  ").iter().enumerate() {
-                if i == 0 && j == 0 {
-                    writeln!(out, "{}", self.styles.bold(line))?;
-                } else {
-                    writeln!(out, "{line}")?;
-                }
+        let width = self.width.min(100);
+        let c = &report.conclusion;
+        for (j, line) in wrap(&c.headline, width, "").iter().enumerate() {
+            if j == 0 {
+                writeln!(out, "{}", self.styles.bold(line))?;
+            } else {
+                writeln!(out, "{line}")?;
             }
+        }
+        writeln!(out)?;
+        let plain = |w: &crate::explain::advice::Words| w.plain_with(escape);
+        for (i, lead) in c.findings.iter().enumerate() {
+            let head = format!("{}. {}: {}", i + 1, lead.size(), plain(&lead.steps()));
+            for line in wrap(&head, width, "   ") {
+                writeln!(out, "{line}")?;
+            }
+            for line in wrap_block(&lead.words, width, "   ") {
+                writeln!(out, "{line}")?;
+            }
+            // The steps were just named with their instructions: here by index.
+            let fix = format!("{} {}", self.styles.bold("Fix:"), lead.fix_words.brief());
+            for line in wrap_block(&fix, width, "   ") {
+                writeln!(out, "{line}")?;
+            }
+        }
+        let tail = c.tail();
+        if !c.findings.is_empty() && !tail.is_empty() {
+            writeln!(out)?;
+        }
+        for paragraph in tail {
+            for line in wrap(&paragraph, width, "  ") {
+                writeln!(out, "{line}")?;
+            }
+        }
+        if !c.findings.is_empty() || !c.tail().is_empty() {
             writeln!(out)?;
         }
         Ok(())
@@ -159,8 +199,6 @@ impl Table {
                 step.top_paths
                     .iter()
                     .map(|p| {
-                        let reasons: Vec<&str> = p.reasons.iter().map(|r| r.as_str()).collect();
-                        let by: Vec<String> = p.removed_by.iter().map(|s| s.to_string()).collect();
                         (
                             if p.other {
                                 format!("{} (the rest)", escape(&p.path))
@@ -169,7 +207,7 @@ impl Table {
                             },
                             p.bytes,
                             p.files,
-                            format!("{} by step {}", reasons.join(", "), by.join(",")),
+                            crate::explain::prose::why(&p.reasons, &p.removed_by),
                         )
                     })
                     .collect()
@@ -181,7 +219,7 @@ impl Table {
                             escape(&f.path),
                             f.bytes,
                             1,
-                            format!("{} by step {}", f.reason.as_str(), f.removed_by),
+                            crate::explain::prose::why(&[f.reason], &[f.removed_by]),
                         )
                     })
                     .collect()
@@ -228,13 +266,20 @@ impl Render for Table {
     fn render(&self, report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         let s = &self.styles;
         self.verdict(report, out)?;
+        let hidden_w = report
+            .steps
+            .iter()
+            .map(|s| hidden_by(s).chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(HIDDEN_MIN_W, HIDDEN_MAX_W);
         let header = format!(
-            "{:>STEP_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:<HIDDEN_W$}  {}",
+            "{:>STEP_W$}  {:>SIZE_W$}  {:>SIZE_W$}  {:<hidden_w$}  {}",
             "STEP", "SIZE", "WASTED", "HIDDEN BY", "INSTRUCTION"
         );
         writeln!(out, "{}", s.bold(&header))?;
         for step in &report.steps {
-            let (line, wasteful) = self.row(step);
+            let (line, wasteful) = self.row(step, hidden_w);
             let line = if step.layer.is_none() {
                 s.dim(&line)
             } else if wasteful {
@@ -297,7 +342,7 @@ mod tests {
     }
 
     #[test]
-    fn hidden_by_names_the_two_largest_removers_and_counts_the_rest() {
+    fn hidden_by_names_the_first_two_removers_in_step_order_and_counts_the_rest() {
         let mut report = sample_report();
         let step = &mut report.steps[2];
         step.removed_by = [(4, 10), (5, 300), (6, 20), (7, 5)]
@@ -314,7 +359,7 @@ mod tests {
             .lines()
             .find(|l| l.trim_start().starts_with("2 "))
             .unwrap();
-        assert!(row.contains("step 5,6 +2"), "{row}");
+        assert!(row.contains("steps 4 and 5, and 2 more"), "{row}");
     }
 
     #[test]

@@ -7,10 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::explain::prose;
-use crate::explain::report::verdict;
-use crate::explain::PathKind;
-use crate::explain::{Finding, Pattern};
+use crate::explain::verdict::Conclusion;
+use crate::explain::{Changes, Facts, How, PathKind, Place};
 use crate::model::gate::{GateVerdict, Thresholds, Violation};
 use crate::model::steps::instruction;
 use crate::model::Reason;
@@ -26,13 +24,12 @@ pub struct ReportBuilder {
     thresholds: Option<GateVerdict>,
     dockerfile: Option<String>,
     warnings: Vec<String>,
-    /// Each step's finding patterns, for the advice written in build().
-    patterns: Vec<Vec<Pattern>>,
 }
 
-/// What a step wasted and who hid it.
+/// What a step wasted and who hid it. The pattern and the words come from the real
+/// advice, from these facts and the steps' instructions.
 pub struct Waste {
-    pub pattern: Pattern,
+    pub facts: Facts,
     pub by_step: usize,
     pub bytes: u64,
     pub files: u64,
@@ -50,7 +47,6 @@ impl ReportBuilder {
             thresholds: None,
             dockerfile: None,
             warnings: Vec::new(),
-            patterns: Vec::new(),
         }
     }
 
@@ -62,6 +58,7 @@ impl ReportBuilder {
             created_by: Some(created_by.to_string()),
             instruction: Some(instruction(created_by)),
             dockerfile_line: None,
+            dockerfile_text: None,
             empty_layer: true,
             layer: None,
             layer_digest: None,
@@ -75,7 +72,6 @@ impl ReportBuilder {
             top_paths: Vec::new(),
             files: Vec::new(),
         });
-        self.patterns.push(Vec::new());
         self
     }
 
@@ -111,27 +107,16 @@ impl ReportBuilder {
             }
         }
         top_paths.sort_by(|a, b| b.bytes.cmp(&a.bytes).then(a.path.cmp(&b.path)));
-        // The advice is written by the real sentence builder; it names the hiding step
-        // by its instruction, which may not exist yet, so it is filled in by build().
         let findings = waste
             .iter()
-            .map(|w| FindingReport {
-                pattern: w.pattern.name(),
-                cache: match w.pattern {
-                    Pattern::Cache(k) => Some(k),
-                    _ => None,
-                },
-                removed_by: w.by_step,
-                bytes: w.bytes,
-                files: w.files,
-                advice: String::new(),
-            })
+            .map(|w| FindingReport::new(w.facts, w.by_step, w.bytes, w.files))
             .collect();
         self.steps.push(StepReport {
             index,
             created_by: Some(created_by.to_string()),
             instruction: Some(instruction),
             dockerfile_line: None,
+            dockerfile_text: None,
             empty_layer: false,
             layer: Some(layer),
             layer_digest: Some(format!("sha256:{:064x}", index + 1)),
@@ -145,8 +130,6 @@ impl ReportBuilder {
             top_paths,
             files: Vec::new(),
         });
-        self.patterns
-            .push(waste.iter().map(|w| w.pattern).collect());
         self
     }
 
@@ -235,29 +218,8 @@ impl ReportBuilder {
     }
 
     pub fn build(mut self) -> Report {
-        let names: Vec<String> = self
-            .steps
-            .iter()
-            .map(|s| prose::step_name(s.index, s.instruction.as_deref()))
-            .collect();
-        for (step, patterns) in self.steps.iter_mut().zip(&self.patterns) {
-            for (f, &pattern) in step.findings.iter_mut().zip(patterns) {
-                let finding = Finding {
-                    pattern,
-                    by_layer: 0,
-                    bytes: f.bytes,
-                    files: f.files,
-                };
-                f.advice = prose::finding_sentence(
-                    &finding,
-                    step.index,
-                    &names[step.index],
-                    f.removed_by,
-                    &names[f.removed_by],
-                );
-            }
+        for step in &mut self.steps {
             step.findings.sort_by_key(|f| std::cmp::Reverse(f.bytes));
-            step.explanation = step.findings.first().map(|f| f.advice.clone());
         }
         let total_bytes: u64 = self.steps.iter().map(|s| s.bytes).sum();
         let wasted_bytes: u64 = self.steps.iter().map(|s| s.wasted_bytes).sum();
@@ -279,7 +241,7 @@ impl ReportBuilder {
             duplicate_files: self.duplicates.files,
             removable_bytes: self.removable.iter().map(|r| r.bytes).sum(),
         };
-        Report {
+        let mut report = Report {
             schema_version: SCHEMA_VERSION,
             tool: Tool {
                 name: "layerwaste",
@@ -294,7 +256,8 @@ impl ReportBuilder {
                 platform: Some("linux/amd64".to_string()),
                 tags: Vec::new(),
             },
-            verdict: verdict(&summary, &self.steps, &self.removable),
+            conclusion: Conclusion::default(),
+            verdict: Vec::new(),
             summary,
             layers: Vec::new(),
             steps: self.steps,
@@ -303,7 +266,18 @@ impl ReportBuilder {
             thresholds: self.thresholds,
             dockerfile: self.dockerfile,
             warnings: self.warnings,
-        }
+        };
+        report.conclude();
+        report
+    }
+}
+
+/// Facts of bytes deleted by a later step.
+pub fn removed(place: Place) -> Facts {
+    Facts {
+        place,
+        how: How::Removed,
+        changes: Changes::default(),
     }
 }
 
@@ -322,7 +296,7 @@ pub fn sample_report() -> Report {
             118_400_000,
             vec![
                 Waste {
-                    pattern: Pattern::AddedThenDeleted,
+                    facts: removed(Place::Plain),
                     by_step: 4,
                     bytes: 117_900_000,
                     files: 2_210,
@@ -333,7 +307,11 @@ pub fn sample_report() -> Report {
                     ],
                 },
                 Waste {
-                    pattern: Pattern::PackageDatabase,
+                    facts: Facts {
+                        place: Place::PackageDatabase,
+                        how: How::Overwritten,
+                        changes: Changes::default(),
+                    },
                     by_step: 4,
                     bytes: 61_000,
                     files: 2,
@@ -370,7 +348,7 @@ pub fn injection_report() -> Report {
             "/bin/sh -c echo '</details><script>alert(1)</script>' \x1b[31mRED\x1b[0m\n::error::pwned | tee `x` && rm -rf /tmp/x",
             5_000_000,
             vec![Waste {
-                pattern: Pattern::AddedThenDeleted,
+                facts: removed(Place::Plain),
                 by_step: 1,
                 bytes: 4_000_000,
                 files: 2,

@@ -221,7 +221,7 @@ fn a_crossed_gate_fails_the_step_with_summary_annotations_and_sarif() {
     // step's line, the crossed limit, the summary notice.
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(
-        lines[0].starts_with("::warning file=build-deps-split/Containerfile,line=9,title=layerwaste%3A added-then-deleted in step 3 (1.8 MB)::"),
+        lines[0].starts_with("::warning file=build-deps-split/Containerfile,line=9,title=layerwaste%3A build-deps in step 3 (1.8 MB)::"),
         "{stdout}"
     );
     assert!(lines.contains(&"::error file=build-deps-split/Containerfile,title=layerwaste%3A max-wasted::wasted 1.8 MB (1812123 B) is more than --max-wasted 1.0 MB (1000000 B)"), "{stdout}");

@@ -38,7 +38,10 @@ fn dive_image_reasons_and_removers_match_the_worked_check() {
     // /somefile.txt and four live copies of it.
     assert_eq!(r["summary"]["duplicate_bytes"], 4 * 6405);
     assert_eq!(r["summary"]["duplicate_files"], 4);
-    assert_eq!(step(&r, 8)["findings"][0]["pattern"], "metadata-only");
+    // `mv` of a file the step before copied in: the same content, stored again.
+    assert_eq!(step(&r, 7)["findings"][0]["pattern"], "moved");
+    // `chmod +x` of the moved file: only its mode changed.
+    assert_eq!(step(&r, 8)["findings"][0]["pattern"], "chmod-copy");
 }
 
 #[test]
@@ -64,13 +67,22 @@ fn split_sample_explains_the_build_dependency() {
         .collect();
     assert_eq!(
         patterns,
-        vec![
-            ("added-then-deleted", 1_811_454),
-            ("package-database-churn", 669)
-        ]
+        vec![("build-deps", 1_811_454), ("package-database-churn", 669)]
     );
     let explanation = s["explanation"].as_str().unwrap();
-    assert!(explanation.starts_with("step 3 `RUN --mount=type=bind,source=debs,target=/debs dpkg -i -F d…` added 1.8 MB (6 files) that step 5 `RUN dpkg -P -F depends go-md2man && mkdir -p /usr/share/doc` deleted."), "{explanation}");
+    assert!(explanation.starts_with("Build dependencies added then removed: 1.8 MB in 6 files added by step 3, hidden by step 5. Install, use and remove the build dependencies in one RUN (join step 3 `RUN dpkg -i -F depends /debs/…` and step 5 `RUN dpkg -P -F depends go-md2…`)"), "{explanation}");
+    let f = &s["findings"][0];
+    assert_eq!(
+        f["owner"], "unknown",
+        "no base boundary without --base or --dockerfile"
+    );
+    assert_eq!(f["words"], "build dependencies added then removed");
+    assert_eq!(f["example"], "usr/bin/go-md2man");
+    let lead = &r["conclusion"]["findings"][0];
+    assert_eq!(lead["pattern"], "build-deps");
+    assert_eq!(lead["added_by"][0]["step"], 3);
+    assert_eq!(lead["hidden_by"][0]["step"], 5);
+    assert_eq!(lead["bytes"], 1_811_454);
     assert!(r["verdict"][0]
         .as_str()
         .unwrap()

@@ -1,0 +1,702 @@
+//! Which mistake some wasted bytes come from, and what to change: the pattern is named
+//! from both steps' instructions and from what the content says (where the bytes lay,
+//! how they were hidden, what a rewrite changed), and the fix is aimed at a step the
+//! team owns. The words are [`Words`]: text, code and step references, which every
+//! renderer draws in its own medium, so none has to parse a sentence back.
+
+use serde::Serialize;
+
+use crate::explain::{Facts, How, PathKind, Place};
+use crate::text::human;
+
+/// What one step's instruction runs, as far as the advice needs to know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Commands {
+    pub run: bool,
+    pub copy: bool,
+    pub add: bool,
+    /// `COPY --from=…`: a stage's or an image's files.
+    pub copy_from: bool,
+    pub chmod: bool,
+    pub chown: bool,
+    pub touch: bool,
+    pub mv: bool,
+    pub extract: bool,
+    pub package_install: bool,
+    pub package_upgrade: bool,
+    pub package_remove: bool,
+    pub language_install: bool,
+    pub language_upgrade: bool,
+    pub language_remove: bool,
+}
+
+impl Commands {
+    /// Reads an instruction as [`crate::model::steps::instruction`] gives it (`RUN …`,
+    /// `COPY …`, or a bare command line).
+    pub fn of(instruction: &str) -> Commands {
+        let mut c = Commands::default();
+        let text = instruction.trim();
+        let (keyword, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
+        match keyword.to_ascii_uppercase().as_str() {
+            "COPY" => {
+                c.copy = true;
+                c.copy_from = rest.split_whitespace().any(|w| w.starts_with("--from"));
+                return c;
+            }
+            "ADD" => {
+                c.add = true;
+                return c;
+            }
+            "RUN" => c.read_shell(rest),
+            // A bare command line (classic builders' RUN).
+            _ if !keyword.chars().all(|ch| ch.is_ascii_uppercase()) => c.read_shell(text),
+            _ => {}
+        }
+        c
+    }
+
+    fn read_shell(&mut self, line: &str) {
+        self.run = true;
+        let line = line.replace("\\\n", " ");
+        for command in line.split(['&', '|', ';', '\n', '(', ')', '{', '}']) {
+            let mut words = command
+                .split_whitespace()
+                .skip_while(|w| w.starts_with("--mount") || w.starts_with("--network"))
+                .skip_while(|w| {
+                    matches!(*w, "sudo" | "env" | "exec" | "then" | "do" | "else" | "if")
+                        || w.contains('=') && !w.starts_with('-')
+                });
+            let Some(first) = words.next() else { continue };
+            let program = first.rsplit('/').next().unwrap_or(first);
+            let args: Vec<&str> = words.collect();
+            let sub = args
+                .iter()
+                .copied()
+                .find(|a| !a.starts_with('-'))
+                .unwrap_or("");
+            let flag = |f: &str| {
+                args.iter()
+                    .any(|a| *a == f || a.starts_with(&format!("{f}=")))
+            };
+            match program {
+                "chmod" => self.chmod = true,
+                "chown" | "chgrp" => self.chown = true,
+                "touch" => self.touch = true,
+                "mv" | "rename" => self.mv = true,
+                "tar" | "unzip" | "gunzip" | "bsdtar" | "xz" | "7z" => self.extract = true,
+                "apt-get" | "apt" | "aptitude" | "apk" | "dnf" | "yum" | "microdnf" | "zypper"
+                | "tdnf" => match sub {
+                    "install" | "add" | "reinstall" => self.package_install = true,
+                    "upgrade" | "dist-upgrade" | "full-upgrade" => self.package_upgrade = true,
+                    // `apt-get update`/`apk update` only refresh the index; dnf's and
+                    // yum's `update` upgrade.
+                    "update" if !matches!(program, "apt-get" | "apt" | "apk") => {
+                        self.package_upgrade = true
+                    }
+                    "purge" | "remove" | "autoremove" | "del" | "erase" => {
+                        self.package_remove = true
+                    }
+                    _ => {}
+                },
+                "dpkg" | "rpm" => {
+                    if flag("-i") || flag("--install") || flag("-U") || flag("-ivh") || flag("-Uvh")
+                    {
+                        self.package_install = true;
+                    }
+                    if flag("-P") || flag("-r") || flag("--purge") || flag("--remove") || flag("-e")
+                    {
+                        self.package_remove = true;
+                    }
+                }
+                "pip" | "pip3" | "python" | "python3" | "npm" | "yarn" | "pnpm" | "gem"
+                | "bundle" | "poetry" | "uv" => {
+                    let args: Vec<&str> = if program.starts_with("python") {
+                        // `python -m pip install …`
+                        match args.iter().position(|a| *a == "pip") {
+                            Some(at) => args[at + 1..].to_vec(),
+                            None => continue,
+                        }
+                    } else {
+                        args
+                    };
+                    let sub = args
+                        .iter()
+                        .copied()
+                        .find(|a| !a.starts_with('-'))
+                        .unwrap_or("");
+                    let upgrade = args.iter().any(|a| *a == "--upgrade" || *a == "-U");
+                    match sub {
+                        "install" | "i" | "add" | "ci" | "sync" if upgrade => {
+                            self.language_upgrade = true
+                        }
+                        "install" | "i" | "add" | "ci" | "sync" => {
+                            self.language_install = true;
+                            // `npm install -g npm@10`: the base's own npm, upgraded.
+                            if args.iter().any(|a| *a == "npm" || a.starts_with("npm@")) {
+                                self.language_upgrade = true;
+                            }
+                        }
+                        "update" | "upgrade" => self.language_upgrade = true,
+                        "uninstall" | "remove" | "rm" => self.language_remove = true,
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The mistakes layerwaste names, each with its own fix. The ids are stable: CI rules
+/// and the fleet scan count them (docs/json.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    /// Packages installed in one step and removed by a later one.
+    BuildDeps,
+    /// An archive downloaded or copied in, then deleted by a later step.
+    DownloadRemoved,
+    /// Files deleted by a step that added the same content at another path.
+    Moved,
+    /// Anything else added, then deleted.
+    AddedThenDeleted,
+    /// Files copied again by `chmod`/`chown` to change their mode or owner.
+    ChmodCopy,
+    /// `ADD` of a file, then a `chmod` of it.
+    AddThenChmod,
+    /// Files stored again with nothing changed at all.
+    NoOpRewrite,
+    /// Files stored again with only their times (or an unknown mix) changed.
+    MetadataOnly,
+    /// A package manager rewrote packages an earlier step installed.
+    PackageUpgrade,
+    /// pip, npm or gem replaced packages an earlier step installed.
+    LanguagePackageUpgrade,
+    /// A `COPY` (from a build stage) of files the image already has.
+    MultiStageCopy,
+    /// Anything else written again with other content.
+    Overwritten,
+    /// A package manager's cache or index, removed in a later step.
+    PackageCache,
+    /// The package database, stored again by every install step.
+    PackageDatabaseChurn,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 14] = [
+        Pattern::BuildDeps,
+        Pattern::DownloadRemoved,
+        Pattern::Moved,
+        Pattern::AddedThenDeleted,
+        Pattern::ChmodCopy,
+        Pattern::AddThenChmod,
+        Pattern::NoOpRewrite,
+        Pattern::MetadataOnly,
+        Pattern::PackageUpgrade,
+        Pattern::LanguagePackageUpgrade,
+        Pattern::MultiStageCopy,
+        Pattern::Overwritten,
+        Pattern::PackageCache,
+        Pattern::PackageDatabaseChurn,
+    ];
+
+    /// The stable id, as in the JSON.
+    pub fn id(self) -> &'static str {
+        match self {
+            Pattern::BuildDeps => "build-deps",
+            Pattern::DownloadRemoved => "download-removed",
+            Pattern::Moved => "moved",
+            Pattern::AddedThenDeleted => "added-then-deleted",
+            Pattern::ChmodCopy => "chmod-copy",
+            Pattern::AddThenChmod => "add-then-chmod",
+            Pattern::NoOpRewrite => "no-op-rewrite",
+            Pattern::MetadataOnly => "metadata-only",
+            Pattern::PackageUpgrade => "package-upgrade",
+            Pattern::LanguagePackageUpgrade => "language-package-upgrade",
+            Pattern::MultiStageCopy => "multi-stage-copy",
+            Pattern::Overwritten => "overwritten",
+            Pattern::PackageCache => "package-cache",
+            Pattern::PackageDatabaseChurn => "package-database-churn",
+        }
+    }
+
+    /// One line on what the pattern is, for SARIF rules and docs.
+    pub fn summary(self) -> &'static str {
+        match self {
+            Pattern::BuildDeps => {
+                "Build dependencies installed in one step and removed in a later one"
+            }
+            Pattern::DownloadRemoved => "A downloaded archive deleted in a later step",
+            Pattern::Moved => {
+                "Files moved or renamed by a later step, stored again at the new path"
+            }
+            Pattern::AddedThenDeleted => "Files added by one step and deleted by a later one",
+            Pattern::ChmodCopy => {
+                "Files stored again by a chmod/chown that changed only mode or owner"
+            }
+            Pattern::AddThenChmod => "An ADD followed by a chmod of the same file",
+            Pattern::NoOpRewrite => "Files stored again with nothing changed",
+            Pattern::MetadataOnly => "Files stored again with only their times changed",
+            Pattern::PackageUpgrade => {
+                "Packages of an earlier step upgraded or reinstalled by a package manager"
+            }
+            Pattern::LanguagePackageUpgrade => {
+                "pip, npm or gem packages of an earlier step replaced by an upgrade"
+            }
+            Pattern::MultiStageCopy => {
+                "A COPY of files the image already has, often from a build stage"
+            }
+            Pattern::Overwritten => "Files overwritten with other content by a later step",
+            Pattern::PackageCache => "Package lists or caches removed in a later step",
+            Pattern::PackageDatabaseChurn => {
+                "The package database stored again by each install step"
+            }
+        }
+    }
+
+    /// The id in CamelCase, as SARIF names rules.
+    pub fn rule_name(self) -> String {
+        self.id()
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    /// The fix in general terms, for SARIF rules and docs (a finding's own fix names
+    /// its steps).
+    pub fn help(self) -> &'static str {
+        match self {
+            Pattern::BuildDeps => "Removing packages in a later step only hides them. Install, use and remove the build dependencies in one RUN, or build in a separate stage and COPY --from only the result.",
+            Pattern::DownloadRemoved => "Download, extract and delete the archive in one RUN, or bind-mount it with RUN --mount=type=bind.",
+            Pattern::Moved => "A mv in a later step stores the files again at the new path. Extract or write the files at their final path in the step that creates them.",
+            Pattern::AddedThenDeleted => "Deleting a file in a later step only hides it: the earlier layer still stores it and every pull downloads it. Create, use and remove in one RUN, or build in a separate stage.",
+            Pattern::ChmodCopy => "A chmod or chown in a later step copies each file whole into the new layer. Use COPY --chmod/--chown, or set modes in the step that creates the files.",
+            Pattern::AddThenChmod => "Use ADD --chmod=755 instead of a chmod in a later step.",
+            Pattern::NoOpRewrite => "The later step changed nothing in the files but stored them again: drop it.",
+            Pattern::MetadataOnly => "Set modes, owners and times in the step that creates the files, not in a later one.",
+            Pattern::PackageUpgrade => "Upgrading packages of the base or an earlier step stores them again. Use a newer base image, or pin the versions you install once.",
+            Pattern::LanguagePackageUpgrade => "Upgrading pip, npm or a package an earlier step installed leaves the old files in their layer. Skip the upgrade, or choose a base image that already has the version.",
+            Pattern::MultiStageCopy => "Copy only what the builder stage added (a virtualenv, a pip install --prefix or DESTDIR directory), not a directory the image already has.",
+            Pattern::Overwritten => "The earlier copy stays in its layer. Write the files once, in their final form, in one step.",
+            Pattern::PackageCache => "Clean the cache in the same RUN that fills it (apt-get … && rm -rf /var/lib/apt/lists/*, apk add --no-cache, pip install --no-cache-dir), or mount it with RUN --mount=type=cache.",
+            Pattern::PackageDatabaseChurn => "Every RUN that installs packages rewrites the package database (var/lib/dpkg/status, lib/apk/db/installed, …) and stores it again. Install everything in fewer RUN steps.",
+        }
+    }
+
+    /// Names the pattern of some wasted bytes from what they are and from the adding
+    /// and hiding steps' commands. What cannot be told stays generic.
+    pub fn name(facts: &Facts, adder: &Commands, hider: &Commands, same_step: bool) -> Pattern {
+        let upgrade_by_language = hider.language_install || hider.language_upgrade;
+        let package_manager = hider.package_install || hider.package_upgrade;
+        match (facts.place, facts.how) {
+            (Place::PackageDatabase, _) => Pattern::PackageDatabaseChurn,
+            (Place::Cache(_), How::Removed | How::Moved) => Pattern::PackageCache,
+            (_, How::Moved) if !same_step => Pattern::Moved,
+            (Place::LanguagePackages, _) if !same_step && upgrade_by_language => {
+                Pattern::LanguagePackageUpgrade
+            }
+            (_, How::Removed | How::Moved) => {
+                if same_step {
+                    Pattern::AddedThenDeleted
+                } else if matches!(facts.place, Place::Archive) {
+                    Pattern::DownloadRemoved
+                } else if hider.package_remove || hider.language_remove {
+                    Pattern::BuildDeps
+                } else {
+                    Pattern::AddedThenDeleted
+                }
+            }
+            (_, How::Rewritten | How::Overwritten) if same_step => Pattern::Overwritten,
+            (_, How::Rewritten | How::Overwritten) if package_manager => Pattern::PackageUpgrade,
+            (_, How::Rewritten | How::Overwritten) if hider.copy_from => Pattern::MultiStageCopy,
+            (_, How::Rewritten) if hider.copy => Pattern::MultiStageCopy,
+            (_, How::Rewritten) if facts.changes.is_none() => Pattern::NoOpRewrite,
+            (_, How::Rewritten)
+                if (hider.chmod || hider.chown || facts.changes.mode || facts.changes.owner)
+                    && !(hider.touch && !hider.chmod && !hider.chown) =>
+            {
+                if adder.add && (hider.chmod || facts.changes.mode) {
+                    Pattern::AddThenChmod
+                } else {
+                    Pattern::ChmodCopy
+                }
+            }
+            (_, How::Rewritten) => Pattern::MetadataOnly,
+            (_, How::Overwritten) => Pattern::Overwritten,
+        }
+    }
+}
+
+impl std::fmt::Display for Pattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Who can change the steps of a finding, given where the base image ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Owner {
+    /// Where the base image ends is not known.
+    Unknown,
+    /// Both steps are the team's own (after the base).
+    Team,
+    /// A team step hid bytes of the base image.
+    Crossing,
+    /// Both steps are the base image's.
+    Base,
+}
+
+impl Owner {
+    /// `first_team_step`: the index of the first step after the base image, if known.
+    pub fn of(added: usize, by: usize, first_team_step: Option<usize>) -> Owner {
+        match first_team_step {
+            None => Owner::Unknown,
+            Some(first) if added >= first => Owner::Team,
+            Some(first) if by >= first => Owner::Crossing,
+            Some(_) => Owner::Base,
+        }
+    }
+}
+
+/// A step as the words name it: its index, a short instruction, and its Dockerfile
+/// line when the Dockerfile is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRef {
+    pub step: usize,
+    /// The instruction, shortened (at most [`SHORT_INSTRUCTION`] characters, flags
+    /// such as `--mount=…` left out). Outside text: escape it where it is shown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instruction: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dockerfile_line: Option<usize>,
+    /// The step is the base image's.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub base: bool,
+}
+
+/// How long a step's instruction may be in the verdict and the fixes.
+pub const SHORT_INSTRUCTION: usize = 30;
+
+/// An instruction as the verdict names it: the keyword and its arguments, without
+/// the flags that say nothing about the mistake, cut to [`SHORT_INSTRUCTION`].
+pub fn short_instruction(instruction: &str) -> String {
+    let mut words = instruction.split_whitespace();
+    let Some(keyword) = words.next() else {
+        return String::new();
+    };
+    let rest: Vec<&str> = words
+        .skip_while(|w| w.starts_with("--") && !w.starts_with("--from"))
+        .collect();
+    let text = if rest.is_empty() {
+        keyword.to_string()
+    } else {
+        format!("{keyword} {}", rest.join(" "))
+    };
+    crate::text::truncate(&text, SHORT_INSTRUCTION)
+}
+
+/// A piece of the words: text layerwaste wrote, code (a command to type), or a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Span {
+    Text(String),
+    Code(&'static str),
+    Step(StepRef),
+}
+
+/// Words made of [`Span`]s. [`Words::plain`] gives them as text, with backticks
+/// around code and instructions, for JSON and the terminal.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Words(pub Vec<Span>);
+
+impl Words {
+    fn text(mut self, s: impl Into<String>) -> Words {
+        self.0.push(Span::Text(s.into()));
+        self
+    }
+
+    fn code(mut self, s: &'static str) -> Words {
+        self.0.push(Span::Code(s));
+        self
+    }
+
+    fn step(mut self, s: &StepRef) -> Words {
+        self.0.push(Span::Step(s.clone()));
+        self
+    }
+
+    /// Plain text; `escape` is applied to instructions (outside text) only.
+    pub fn plain_with(&self, escape: impl Fn(&str) -> String) -> String {
+        self.render(|s| step_label(s, &escape))
+    }
+
+    /// Plain text naming steps by index alone (`step 3`), for where the steps were
+    /// named with their instructions just before (the verdict's blocks).
+    pub fn brief(&self) -> String {
+        self.render(|s| format!("step {}", s.step))
+    }
+
+    fn render(&self, step: impl Fn(&StepRef) -> String) -> String {
+        let mut out = String::new();
+        for span in &self.0 {
+            match span {
+                Span::Text(t) => out.push_str(t),
+                Span::Code(c) => {
+                    out.push('`');
+                    out.push_str(c);
+                    out.push('`');
+                }
+                Span::Step(s) => out.push_str(&step(s)),
+            }
+        }
+        out
+    }
+
+    /// Plain text, instructions as recorded (escape for the medium when shown).
+    pub fn plain(&self) -> String {
+        self.plain_with(|s| s.to_string())
+    }
+}
+
+/// `step 4 `RUN dpkg -i …`` or, with a Dockerfile, `step 4 (line 5) `RUN …``.
+pub fn step_label(s: &StepRef, escape: &impl Fn(&str) -> String) -> String {
+    let mut out = format!("step {}", s.step);
+    if let Some(line) = s.dockerfile_line {
+        out.push_str(&format!(" (line {line})"));
+    }
+    if let Some(i) = s.instruction.as_deref().filter(|i| !i.is_empty()) {
+        out.push_str(&format!(" `{}`", escape(i)));
+    }
+    out
+}
+
+/// The pattern in a few words, for the verdict's second line of a finding.
+pub fn words(pattern: Pattern, facts: &Facts, same_step: bool) -> String {
+    let changed = || {
+        let c = facts.changes;
+        let mut parts = Vec::new();
+        if c.mode {
+            parts.push("mode");
+        }
+        if c.owner {
+            parts.push("owner");
+        }
+        if c.mtime {
+            parts.push("times");
+        }
+        crate::explain::prose::list_words(&parts)
+    };
+    match pattern {
+        Pattern::BuildDeps => "build dependencies added then removed".into(),
+        Pattern::DownloadRemoved => "an archive downloaded, then deleted in a later step".into(),
+        Pattern::Moved => "moved or renamed: the same files stored again at a new path".into(),
+        Pattern::AddedThenDeleted if same_step => "written and replaced within one step".into(),
+        Pattern::AddedThenDeleted => "added then deleted".into(),
+        Pattern::ChmodCopy => format!("a chmod/chown copy: only the {} changed", changed()),
+        Pattern::AddThenChmod => format!("ADD then chmod: only the {} changed", changed()),
+        Pattern::NoOpRewrite => "a no-op rewrite: stored again with nothing changed".into(),
+        Pattern::MetadataOnly => format!("a metadata-only copy: only the {} changed", changed()),
+        Pattern::PackageUpgrade => "a package upgrade over earlier packages".into(),
+        Pattern::LanguagePackageUpgrade => "an upgrade of earlier pip/npm packages".into(),
+        Pattern::MultiStageCopy => "a copy of files the image already has".into(),
+        Pattern::Overwritten if same_step => "written twice within one step".into(),
+        Pattern::Overwritten => "overwritten with other content".into(),
+        Pattern::PackageCache => match facts.place {
+            Place::Cache(kind) => format!("{} left behind, removed later", kind.label()),
+            _ => "package caches left behind, removed later".into(),
+        },
+        Pattern::PackageDatabaseChurn => "package-database churn".into(),
+    }
+}
+
+/// What to change, aimed at a step the team owns. `added` and `by` are the two steps;
+/// for the base's own waste no step is named, since the team cannot change it.
+pub fn fix(pattern: Pattern, facts: &Facts, owner: Owner, added: &StepRef, by: &StepRef) -> Words {
+    let w = Words::default();
+    if owner == Owner::Base {
+        return w.text("Inherited from the base image: choose or rebuild the base to change it.");
+    }
+    let same = added.step == by.step;
+    let crossing = owner == Owner::Crossing;
+    match pattern {
+        Pattern::PackageDatabaseChurn => w.text(
+            "Each install step stores a new copy of the package database: install everything in fewer RUN steps.",
+        ),
+        Pattern::PackageUpgrade if crossing => w
+            .step(by)
+            .text(" rewrites the base image's packages: use a newer base image instead of upgrading them here, or accept the cost."),
+        Pattern::PackageUpgrade => w
+            .text("Install each package once, at the version you want: use a newer base image or pin versions instead of upgrading in ")
+            .step(by)
+            .text("."),
+        Pattern::LanguagePackageUpgrade if crossing => w
+            .step(by)
+            .text(" replaces packages of the base image, whose bytes stay in its layers: skip the upgrade, or choose a base image that already has the version you need."),
+        Pattern::LanguagePackageUpgrade => w
+            .text("Install the version you need once, in ")
+            .step(added)
+            .text(", instead of upgrading it in ")
+            .step(by)
+            .text(" (or choose a base image that has it)."),
+        Pattern::MultiStageCopy => w
+            .text("Copy only what the builder stage added (a virtualenv, a ")
+            .code("pip install --prefix")
+            .text(" or ")
+            .code("DESTDIR")
+            .text(" directory), not a directory the image already has, in ")
+            .step(by)
+            .text("."),
+        _ if crossing => match facts.how {
+            How::Removed | How::Moved => w
+                .step(by)
+                .text(" deletes or moves files of the base image, which stay in its layers: drop that part of the step, or choose a base image without them."),
+            How::Rewritten | How::Overwritten => w
+                .step(by)
+                .text(" stores files of the base image again: drop that part of the step, or choose a base image that already has them as you need."),
+        },
+        Pattern::BuildDeps => w
+            .text("Install, use and remove the build dependencies in one RUN (join ")
+            .step(added)
+            .text(" and ")
+            .step(by)
+            .text("), or build in a separate stage and copy only the result."),
+        Pattern::DownloadRemoved => w
+            .text("Download, extract and delete the archive in one RUN (join ")
+            .step(added)
+            .text(" and ")
+            .step(by)
+            .text("), or bind-mount it with ")
+            .code("RUN --mount=type=bind")
+            .text("."),
+        Pattern::Moved => w
+            .text("Extract or write the files at their final path in ")
+            .step(added)
+            .text("; the move in ")
+            .step(by)
+            .text(" stores them again."),
+        Pattern::AddedThenDeleted | Pattern::Overwritten if same => w
+            .text("Write each file once, at its final path and in its final form, in ")
+            .step(added)
+            .text("."),
+        Pattern::AddedThenDeleted => w
+            .text("Create, use and remove the files in one RUN (join ")
+            .step(added)
+            .text(" and ")
+            .step(by)
+            .text("), or build in a separate stage and copy only the result."),
+        Pattern::ChmodCopy if added_copies(added) => w
+            .text("Set the mode and owner in ")
+            .step(added)
+            .text(" with ")
+            .code("COPY --chmod=…")
+            .text("/")
+            .code("--chown=…")
+            .text(", and drop the chmod/chown of ")
+            .step(by)
+            .text("."),
+        Pattern::ChmodCopy => w
+            .text("Set modes and owners in ")
+            .step(added)
+            .text(", in the same RUN that makes the files (or ")
+            .code("COPY --chmod")
+            .text("), and drop ")
+            .step(by)
+            .text("."),
+        Pattern::AddThenChmod => w
+            .text("Use ")
+            .code("ADD --chmod=755")
+            .text(" in ")
+            .step(added)
+            .text(" and drop the chmod of ")
+            .step(by)
+            .text("."),
+        Pattern::NoOpRewrite => w
+            .text("Drop ")
+            .step(by)
+            .text(": it changed nothing but stores the files again. If an owner or mode must be set, set it in ")
+            .step(added)
+            .text(" (")
+            .code("COPY --chown")
+            .text("/")
+            .code("--chmod")
+            .text(")."),
+        Pattern::MetadataOnly => w
+            .text("Set modes and times where the files are made, in ")
+            .step(added)
+            .text(" (")
+            .code("COPY --chmod")
+            .text("/")
+            .code("--chown")
+            .text("), not in ")
+            .step(by)
+            .text("."),
+        Pattern::Overwritten => w
+            .text("Write the files once, in their final form: ")
+            .step(by)
+            .text(" replaces what ")
+            .step(added)
+            .text(" wrote."),
+        Pattern::PackageCache => match facts.place {
+            Place::Cache(kind) => cache_fix(w, kind, added),
+            _ => w.text("Remove caches in the step that makes them."),
+        },
+    }
+}
+
+fn added_copies(s: &StepRef) -> bool {
+    s.instruction
+        .as_deref()
+        .is_some_and(|i| i.starts_with("COPY") || i.starts_with("ADD"))
+}
+
+fn cache_fix(w: Words, kind: PathKind, added: &StepRef) -> Words {
+    let w = w
+        .text("Remove them in ")
+        .step(added)
+        .text(", the step that makes them: ");
+    match kind {
+        PathKind::AptLists | PathKind::AptCache => w
+            .code("apt-get update && apt-get install -y … && rm -rf /var/lib/apt/lists/*")
+            .text(" in one RUN, or mount the lists and caches with ")
+            .code("RUN --mount=type=cache,target=/var/cache/apt")
+            .text("."),
+        PathKind::ApkCache => w.code("apk add --no-cache").text("."),
+        PathKind::DnfCache => w
+            .code("&& dnf clean all")
+            .text(" (or yum) in the installing RUN."),
+        PathKind::PipCache => w.code("pip install --no-cache-dir").text("."),
+        PathKind::NpmCache => w
+            .code("&& npm cache clean --force")
+            .text(" in the installing RUN."),
+        PathKind::YarnCache => w
+            .code("&& yarn cache clean")
+            .text(" in the installing RUN."),
+        PathKind::GoCache => w
+            .code("RUN --mount=type=cache,target=/root/.cache/go-build")
+            .text("."),
+        PathKind::GemCache => w
+            .code("gem install --no-document")
+            .text(" and clean up in the same RUN."),
+        PathKind::PackageArchive | PathKind::PackageDatabase => w
+            .text("download, install and delete the package in the same RUN, or bind-mount it (")
+            .code("RUN --mount=type=bind")
+            .text(")."),
+    }
+}
+
+/// `1.8 MB in 59 files` / `1 file`.
+pub fn size_and_files(bytes: u64, files: u64) -> String {
+    format!(
+        "{} in {}",
+        human(bytes),
+        crate::explain::prose::count(files, "file", "files")
+    )
+}
+
+#[cfg(test)]
+mod tests;
