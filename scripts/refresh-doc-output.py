@@ -70,6 +70,20 @@ def formats(s):
 
 edit("docs/formats.md", formats)
 
+# docs/json.md's example: an excerpt of the split sample's report (two steps, one layer).
+def json_example(s):
+    import json
+    r = json.loads(run("analyze", SPLIT, "--format", "json", "--quiet"))
+    r["steps"] = [r["steps"][1], r["steps"][3]]
+    r["layers"] = [l for l in r["layers"] if l["index"] == 2]
+    at = s.index("## Example")
+    j = s.index("```json\n", at)
+    k = s.index("\n```", j + 8)
+    return s[:j] + "```json\n" + json.dumps(r, indent=2, ensure_ascii=True) + s[k:]
+
+
+edit("docs/json.md", json_example)
+
 # The explorer's opening screen, from its snapshot.
 snap = os.path.join(root, "src/report/explore/snapshots/layerwaste__report__explore__tests__opening_screen.snap")
 with open(snap, encoding="utf-8") as f:

@@ -58,3 +58,37 @@ fn diff_schema() {
     assert_eq!(v["schema_version"], 1);
     insta::assert_json_snapshot!("diff", v);
 }
+
+/// docs/json.md's example is an excerpt of the real report of the split sample: every
+/// field it shows has the value the tool gives (the version aside), so the doc cannot
+/// drift from the output. `scripts/refresh-doc-output.py` rewrites it.
+#[test]
+fn the_json_doc_example_is_real() {
+    let doc = std::fs::read_to_string(root().join("docs/json.md")).expect("docs/json.md");
+    let at = doc.find("## Example").expect("an example section");
+    let start = doc[at..].find("```json\n").expect("a json block") + at + "```json\n".len();
+    let end = doc[start..].find("\n```").expect("its end") + start;
+    let shown: Value = serde_json::from_str(&doc[start..end]).expect("the example is JSON");
+    let mut real = report(&[
+        "analyze",
+        "sample-images/build-deps-split/build-deps-split.tar",
+    ]);
+    real["tool"]["version"] = shown["tool"]["version"].clone();
+    for (key, value) in shown.as_object().expect("an object") {
+        match key.as_str() {
+            // The excerpt keeps some steps and layers: each must be the real one.
+            "steps" | "layers" => {
+                for item in value.as_array().expect("an array") {
+                    let real_item = real[key]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|r| r["index"] == item["index"])
+                        .expect("the same index");
+                    assert_eq!(item, real_item, "docs/json.md: {key}[{}]", item["index"]);
+                }
+            }
+            _ => assert_eq!(value, &real[key], "docs/json.md: {key}"),
+        }
+    }
+}
