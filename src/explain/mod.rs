@@ -345,7 +345,9 @@ struct Group {
 /// content whose twin its hiding layer added was moved, not removed (whatever became of
 /// the twin later). Holds only the hashed files of layers that delete, once per image.
 struct MoveIndex {
-    live: std::collections::HashSet<(u32, u64, u64)>,
+    /// (layer, size, hash) → the paths (nodes) that layer added it at: two are enough
+    /// to know whether one differs from a deleted content's own path.
+    added: HashMap<(u32, u64, u64), [NodeId; 2]>,
 }
 
 impl MoveIndex {
@@ -356,22 +358,29 @@ impl MoveIndex {
             .filter_map(|c| c.hidden.filter(|h| c.bytes > 0 && is_removal(h.reason)))
             .map(|h| h.by_layer)
             .collect();
-        let live = if hiders.is_empty() {
-            Default::default()
-        } else {
-            replay
-                .contents
-                .iter()
-                .filter(|c| c.bytes > 0 && hiders.contains(&c.layer))
-                .filter_map(|c| c.hash.map(|h| (c.layer, c.bytes, h)))
-                .collect()
-        };
-        MoveIndex { live }
+        let mut added: HashMap<(u32, u64, u64), [NodeId; 2]> = HashMap::new();
+        if !hiders.is_empty() {
+            for c in &replay.contents {
+                if c.bytes == 0 || !hiders.contains(&c.layer) {
+                    continue;
+                }
+                if let Some(h) = c.hash {
+                    let nodes = added.entry((c.layer, c.bytes, h)).or_insert([c.node; 2]);
+                    if nodes[0] != c.node {
+                        nodes[1] = c.node;
+                    }
+                }
+            }
+        }
+        MoveIndex { added }
     }
 
+    /// Whether the hiding layer added the same content at another path. A delete and
+    /// an identical re-add at the same path (a package reinstalled) is no move.
     fn is_moved(&self, c: &crate::model::Content, by_layer: u32) -> bool {
         c.hash
-            .is_some_and(|h| self.live.contains(&(by_layer, c.bytes, h)))
+            .and_then(|h| self.added.get(&(by_layer, c.bytes, h)))
+            .is_some_and(|nodes| nodes.iter().any(|&n| n != c.node))
     }
 }
 

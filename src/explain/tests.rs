@@ -190,6 +190,24 @@ fn a_delete_whose_content_the_same_layer_adds_elsewhere_is_a_move() {
 }
 
 #[test]
+fn a_delete_and_an_identical_re_add_at_the_same_path_is_no_move() {
+    let add = layer(&[("lib/p/a.py", file(800, 5)), ("lib/p/b.py", file(90, 6))]);
+    let reinstall = layer(&[
+        ("lib/.wh..wh..opq", Spec::Whiteout),
+        ("lib/p/a.py", file(800, 5)),
+        ("lib/p/c.py", file(90, 6)),
+    ]);
+    let e = run(&[add, reinstall], ExplainOptions::default());
+    let f: Vec<(How, u64)> = e.layers[0]
+        .findings
+        .iter()
+        .map(|f| (f.facts.how, f.bytes))
+        .collect();
+    // b.py's content is at c.py now: moved; a.py is back where it was: removed.
+    assert_eq!(f, vec![(How::Removed, 800), (How::Moved, 90)]);
+}
+
+#[test]
 fn move_candidates_pair_deleted_files_with_live_ones_of_the_same_size() {
     let add = layer(&[("a/x", file(5000, 1)), ("a/y", file(10, 2))]);
     let mv = layer(&[

@@ -85,6 +85,16 @@ impl Lead {
     }
 }
 
+impl Lead {
+    /// Whether every step of this finding is among `named` (named by an earlier one).
+    pub fn steps_named_in(&self, named: &[usize]) -> bool {
+        self.added_by
+            .iter()
+            .chain(&self.hidden_by)
+            .all(|s| named.contains(&s.step))
+    }
+}
+
 impl Conclusion {
     /// The verdict as plain paragraphs (the JSON's `verdict`, and what a renderer with
     /// no layout of its own prints).
@@ -92,10 +102,10 @@ impl Conclusion {
         let mut out = vec![self.headline.clone()];
         for lead in &self.findings {
             out.push(format!(
-                "{}: {}: {}. Fix: {}",
+                "{}, {}: {}. Fix: {}",
                 lead.size(),
-                lead.steps().plain(),
                 lead.words,
+                lead.steps().plain(),
                 lead.fix
             ));
         }
@@ -145,12 +155,13 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
             human(s.total_bytes)
         )
     } else {
+        // One line at 100 columns: the compressed share of a pull, when it is known.
         let cost = match s.wasted_pull_bytes {
-            Some(pull) => format!(" (about {} compressed)", human(pull)),
-            None => String::new(),
+            Some(pull) => format!("yet {} of every pull", human(pull)),
+            None => "yet in every pull".to_string(),
         };
         format!(
-            "{} of {} ({:.1}%) is wasted: hidden in the final image, yet in every pull{cost}.",
+            "{} of {} ({:.1}%) is wasted: hidden in the final image, {cost}.",
             human(s.wasted_bytes),
             human(s.total_bytes),
             percent(s.wasted_bytes, s.total_bytes)

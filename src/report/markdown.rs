@@ -139,13 +139,20 @@ fn headline(report: &Report) -> String {
     }
     // The headline is above; then the findings, each with its fix on a line of its own.
     let c = &report.conclusion;
+    let mut named: Vec<usize> = Vec::new();
     for (i, lead) in c.findings.iter().enumerate() {
+        // Each step is named with its instruction once; after that, by index.
+        let steps = if lead.steps_named_in(&named) {
+            words_brief(&lead.steps())
+        } else {
+            words(&lead.steps())
+        };
+        named.extend(lead.added_by.iter().chain(&lead.hidden_by).map(|s| s.step));
         let _ = writeln!(
             doc,
-            "{}. **{}**: {}\\\n   {}\\\n   **Fix:** {}\n",
+            "{}. **{}**, {}\\\n   {steps}\\\n   **Fix:** {}\n",
             i + 1,
             lead.size(),
-            words(&lead.steps()),
             text(&lead.words),
             // The steps were named with their instructions on the line above.
             words_brief(&lead.fix_words)

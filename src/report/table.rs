@@ -134,12 +134,20 @@ impl Table {
         }
         writeln!(out)?;
         let plain = |w: &crate::explain::advice::Words| w.plain_with(escape);
+        let mut named: Vec<usize> = Vec::new();
         for (i, lead) in c.findings.iter().enumerate() {
-            let head = format!("{}. {}: {}", i + 1, lead.size(), plain(&lead.steps()));
+            let head = format!("{}. {}, {}", i + 1, lead.size(), lead.words);
             for line in wrap(&head, width, "   ") {
                 writeln!(out, "{line}")?;
             }
-            for line in wrap_block(&lead.words, width, "   ") {
+            // Each step is named with its instruction once; after that, by index.
+            let steps = if lead.steps_named_in(&named) {
+                lead.steps().brief()
+            } else {
+                plain(&lead.steps())
+            };
+            named.extend(lead.added_by.iter().chain(&lead.hidden_by).map(|s| s.step));
+            for line in wrap_block(&steps, width, "   ") {
                 writeln!(out, "{line}")?;
             }
             // The steps were just named with their instructions: here by index.
@@ -360,6 +368,26 @@ mod tests {
             .find(|l| l.trim_start().starts_with("2 "))
             .unwrap();
         assert!(row.contains("steps 4 and 5, and 2 more"), "{row}");
+    }
+
+    #[test]
+    fn the_verdict_fits_80_columns_with_the_fix_on_its_own_line() {
+        let text = render(&sample_report(), 80);
+        let verdict: Vec<&str> = text
+            .lines()
+            .take_while(|l| !l.starts_with("STEP"))
+            .collect();
+        assert!(verdict.iter().all(|l| l.chars().count() <= 80), "{text}");
+        assert!(verdict.iter().any(|l| l.starts_with("   Fix: ")), "{text}");
+        assert!(
+            verdict.contains(&"1. 117.9 MB in 2210 files, build dependencies added then removed"),
+            "{text}"
+        );
+        // The second finding has the same steps: named by index only.
+        assert!(verdict.contains(&"   step 2 → step 4"), "{text}");
+        let text = render(&sample_report(), 100);
+        let verdict = text.lines().take_while(|l| !l.starts_with("STEP")).count();
+        assert!(verdict <= 15, "{text}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
+use crate::explain::advice::Owner;
 use crate::explain::verdict::Conclusion;
 use crate::explain::{Changes, Facts, How, PathKind, Place};
 use crate::model::gate::{GateVerdict, Thresholds, Violation};
@@ -212,6 +213,22 @@ impl ReportBuilder {
         self
     }
 
+    /// The first `n` layers are the base image's (as `--base-layers n` says).
+    pub fn base_layers(mut self, n: usize) -> Self {
+        let t = self.thresholds.get_or_insert_with(|| GateVerdict {
+            limits: Thresholds::default(),
+            base_layers: 0,
+            counted_wasted_bytes: 0,
+            ignored_wasted_bytes: 0,
+            base_wasted_bytes: 0,
+            counted_efficiency: 1.0,
+            violations: Vec::new(),
+            base: None,
+        });
+        t.base_layers = n;
+        self
+    }
+
     pub fn warning(mut self, warning: &str) -> Self {
         self.warnings.push(warning.to_string());
         self
@@ -361,4 +378,162 @@ pub fn injection_report() -> Report {
         .step("/bin/sh -c rm -rf /tmp/* # 100%, done: ok", 0, vec![])
         .warning("layer 1: entry `tmp/\x1b]0;owned\x07` </details> has a bad name")
         .build()
+}
+
+fn overwritten(place: Place) -> Facts {
+    Facts {
+        place,
+        how: How::Overwritten,
+        changes: Changes::default(),
+    }
+}
+
+fn waste(facts: Facts, by_step: usize, bytes: u64) -> Waste {
+    Waste {
+        facts,
+        by_step,
+        bytes,
+        files: 1,
+        paths: vec![("x", bytes, 1, Reason::Overwritten)],
+    }
+}
+
+/// A base image of three install steps (its own package-database churn) and a team
+/// part that upgrades pip over the base's and adds a file it deletes again.
+fn based_report(base_layers: Option<usize>) -> Report {
+    let b = ReportBuilder::new("app.tar")
+        .step("/bin/sh -c #(nop) ADD file:1 in / ", 1_000_000, vec![])
+        .step(
+            "/bin/sh -c apt-get install -y python3",
+            50_000_000,
+            vec![
+                waste(overwritten(Place::PackageDatabase), 2, 3_000_000),
+                waste(removed(Place::LanguagePackages), 4, 13_300_000),
+            ],
+        )
+        .step("/bin/sh -c apt-get install -y git", 9_000_000, vec![])
+        .step(
+            "RUN /bin/sh -c curl -o /tmp/big.bin https://x # buildkit",
+            2_000_000,
+            vec![waste(removed(Place::Plain), 5, 2_000_000)],
+        )
+        .step(
+            "RUN /bin/sh -c pip install --upgrade pip # buildkit",
+            14_000_000,
+            vec![],
+        )
+        .step("RUN /bin/sh -c rm /tmp/big.bin # buildkit", 0, vec![]);
+    match base_layers {
+        Some(n) => b.base_layers(n).build(),
+        None => b.build(),
+    }
+}
+
+#[test]
+fn the_verdict_leads_with_the_teams_waste_and_counts_the_base_apart() {
+    let r = based_report(Some(3));
+    let c = &r.conclusion;
+    assert!(c.base_known);
+    let leads: Vec<(&str, Owner, u64)> = c
+        .findings
+        .iter()
+        .map(|l| (l.pattern.id(), l.owner, l.bytes))
+        .collect();
+    assert_eq!(
+        leads,
+        vec![
+            ("language-package-upgrade", Owner::Crossing, 13_300_000),
+            ("added-then-deleted", Owner::Team, 2_000_000),
+        ]
+    );
+    // The crossing fix names the team's step, never the base's.
+    let fix = &c.findings[0].fix;
+    assert!(
+        fix.starts_with("step 4 `RUN pip install --upgrade pip`"),
+        "{fix}"
+    );
+    assert!(!fix.contains("step 1"), "{fix}");
+    assert_eq!(c.inherited.bytes, 3_000_000);
+    assert_eq!(c.inherited.findings, 1);
+    let tail = c.tail();
+    assert_eq!(
+        tail[0],
+        "Inherited from the base image: 3.0 MB; choose or rebuild the base to change it."
+    );
+    // The base's own finding gets no step-aimed fix either.
+    let churn = &r.steps[1]
+        .findings
+        .iter()
+        .find(|f| f.owner == Owner::Base)
+        .unwrap();
+    assert_eq!(churn.pattern.id(), "package-database-churn");
+    assert!(!churn.fix.contains("step"), "{}", churn.fix);
+    assert!(c.findings[0].added_by[0].base && !c.findings[0].hidden_by[0].base);
+}
+
+#[test]
+fn without_a_base_boundary_every_finding_is_unknown_and_leads() {
+    let r = based_report(None);
+    let c = &r.conclusion;
+    assert!(!c.base_known);
+    assert_eq!(c.inherited, crate::explain::verdict::Tally::default());
+    assert_eq!(c.findings.len(), 3);
+    assert!(c.findings.iter().all(|l| l.owner == Owner::Unknown));
+    assert_eq!(c.findings[0].pattern.id(), "language-package-upgrade");
+}
+
+#[test]
+fn more_than_three_findings_are_counted_in_one_line() {
+    let mut b = ReportBuilder::new("many.tar");
+    // Four patterns, one step each, then the steps that hide them.
+    b = b
+        .step(
+            "COPY a /a # buildkit",
+            400,
+            vec![waste(overwritten(Place::Plain), 4, 400)],
+        )
+        .step(
+            "RUN /bin/sh -c apt-get update # buildkit",
+            300,
+            vec![waste(removed(Place::Cache(PathKind::AptLists)), 5, 300)],
+        )
+        .step(
+            "RUN /bin/sh -c make # buildkit",
+            200,
+            vec![waste(removed(Place::Plain), 5, 200)],
+        )
+        .step(
+            "RUN /bin/sh -c wget x.tgz # buildkit",
+            100,
+            vec![waste(removed(Place::Archive), 5, 100)],
+        )
+        .step("COPY b /a # buildkit", 400, vec![])
+        .step(
+            "RUN /bin/sh -c rm -rf /var/lib/apt/lists/* /src x.tgz # buildkit",
+            0,
+            vec![],
+        );
+    let r = b.build();
+    let ids: Vec<&str> = r
+        .conclusion
+        .findings
+        .iter()
+        .map(|l| l.pattern.id())
+        .collect();
+    assert_eq!(
+        ids,
+        vec!["overwritten", "package-cache", "added-then-deleted"]
+    );
+    assert_eq!(
+        r.conclusion.smaller,
+        crate::explain::verdict::Tally {
+            findings: 1,
+            bytes: 100
+        }
+    );
+    assert_eq!(
+        r.conclusion.tail()[0],
+        "1 smaller finding, 100 B: see the table."
+    );
+    assert_eq!(r.verdict.len(), 1 + 3 + 1);
 }
