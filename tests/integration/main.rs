@@ -16,6 +16,7 @@ mod explore;
 mod formats;
 mod gate;
 mod hostile;
+mod html;
 mod manual;
 mod packaging;
 mod readme;
