@@ -3,6 +3,7 @@
 mod action;
 mod analyze;
 mod architecture;
+mod article;
 mod base_auto;
 mod bench;
 mod build;
