@@ -38,7 +38,12 @@ fn browse(chromium: &Path, page: &Path, args: &[&str]) -> (Vec<u8>, Duration) {
     let profile = tempfile::tempdir().expect("tempdir");
     let start = Instant::now();
     let out = assert_cmd::Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
@@ -160,7 +165,10 @@ fn assert_page_figures(dom: &str, report: &Value) {
     }
     match s["wasted_pull_bytes"].as_i64() {
         Some(pull) => assert_eq!(data_after(dom, "id=\"pull\""), pull),
-        None => assert!(dom.contains("id=\"pull\"><small>wasted per pull (compressed)</small><b>unknown</b>")),
+        None => {
+            assert!(dom
+                .contains("id=\"pull\"><small>wasted per pull (compressed)</small><b>unknown</b>"))
+        }
     }
     for step in report["steps"].as_array().unwrap() {
         let row = format!(
@@ -171,20 +179,31 @@ fn assert_page_figures(dom: &str, report: &Value) {
         let row_html = &dom[at..at + dom[at..].find("</tr>").unwrap()];
         for by in step["removed_by"].as_array().unwrap() {
             assert!(
-                row_html.contains(&format!("step {} (<data value=\"{}\"", by["step"], by["bytes"]))
-                    || row_html.contains(&format!(", {} (<data value=\"{}\"", by["step"], by["bytes"])),
+                row_html.contains(&format!(
+                    "step {} (<data value=\"{}\"",
+                    by["step"], by["bytes"]
+                )) || row_html.contains(&format!(
+                    ", {} (<data value=\"{}\"",
+                    by["step"], by["bytes"]
+                )),
                 "{row_html}"
             );
         }
         if step["wasted_bytes"].as_u64().unwrap() > 0 {
-            let tree = format!("<details open=\"\" class=\"step\" data-step=\"{}\"", step["index"]);
+            let tree = format!(
+                "<details open=\"\" class=\"step\" data-step=\"{}\"",
+                step["index"]
+            );
             let tree_closed = format!("<details class=\"step\" data-step=\"{}\"", step["index"]);
             let at = dom.find(&tree).or(dom.find(&tree_closed)).expect("a tree");
             for p in step["top_paths"].as_array().unwrap() {
                 assert!(dom[at..].contains(&format!("<data value=\"{}\"", p["bytes"])));
             }
             for f in step["findings"].as_array().unwrap() {
-                assert!(dom.contains(&format!("<li data-pattern=\"{}\"", f["pattern"].as_str().unwrap())));
+                assert!(dom.contains(&format!(
+                    "<li data-pattern=\"{}\"",
+                    f["pattern"].as_str().unwrap()
+                )));
             }
         }
     }
@@ -221,16 +240,24 @@ fn html_dockerfile_lines_reach_the_findings() {
     let image = sample("build-deps-split/build-deps-split.tar");
     let (_dir, page) = html_page(
         &image,
-        &["--dockerfile", "sample-images/build-deps-split/Containerfile"],
+        &[
+            "--dockerfile",
+            "sample-images/build-deps-split/Containerfile",
+        ],
     );
     let report = analyze_json(
         &image,
-        &["--dockerfile", "sample-images/build-deps-split/Containerfile"],
+        &[
+            "--dockerfile",
+            "sample-images/build-deps-split/Containerfile",
+        ],
     );
     let dom = dump_dom(&chromium, &page);
     let step = &report["steps"][3];
     let line = step["dockerfile_line"].as_u64().expect("step 3 is mapped");
-    assert!(dom.contains(&format!("<span class=\"muted dockerfile\">Containerfile:{line}</span>")));
+    assert!(dom.contains(&format!(
+        "<span class=\"muted dockerfile\">Containerfile:{line}</span>"
+    )));
     assert!(dom.contains(&format!(
         "(sample-images/build-deps-split/Containerfile, line {line})"
     )));
@@ -244,12 +271,20 @@ fn html_screenshot_draws_bars_to_scale() {
     let (_dir, page) = html_page(&image, &[]);
     let shot = screenshot(&chromium, &page, (1200, 1600));
     // Not blank: the text, the figures and the bars cover part of the page.
-    let inked = shot.2.chunks(3).filter(|p| p.iter().any(|&c| c < 200)).count();
+    let inked = shot
+        .2
+        .chunks(3)
+        .filter(|p| p.iter().any(|&c| c < 200))
+        .count();
     assert!(inked > shot.0 * shot.1 / 50, "{inked} inked pixels");
     // The largest step (0, all live) fills the bar; step 3's deleted bytes are drawn to
     // the same scale. Legend swatches are 12 px, so runs of 20 and more are bars.
     let steps = report["steps"].as_array().unwrap();
-    let scale = steps.iter().map(|s| s["bytes"].as_u64().unwrap()).max().unwrap() as f64;
+    let scale = steps
+        .iter()
+        .map(|s| s["bytes"].as_u64().unwrap())
+        .max()
+        .unwrap() as f64;
     let live = bars(&shot, LIVE, 20);
     let deleted = bars(&shot, DELETED, 20);
     let expected_live = (steps[0]["bytes"].as_u64().unwrap()
@@ -260,7 +295,10 @@ fn html_screenshot_draws_bars_to_scale() {
         steps[3]["wasted_by_reason"]["deleted"].as_u64().unwrap() as f64 * BAR_WIDTH / scale;
     assert_eq!(live.len(), 1, "{live:?}");
     assert_eq!(deleted.len(), 1, "{deleted:?}");
-    assert!((live[0] as f64 - expected_live).abs() <= 2.0, "{live:?} vs {expected_live}");
+    assert!(
+        (live[0] as f64 - expected_live).abs() <= 2.0,
+        "{live:?} vs {expected_live}"
+    );
     assert!(
         (deleted[0] as f64 - expected_deleted).abs() <= 2.0,
         "{deleted:?} vs {expected_deleted}"
@@ -329,20 +367,32 @@ fn html_hostile_names_stay_text_in_chromium() {
     assert!(!html.chars().any(|c| c.is_control() && c != '\n'));
     assert!(!html.contains('\u{202e}'));
     assert!(
-        html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;/svg&gt;&quot; \\x1b[31m\\u{202e}"),
+        html.contains(
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;/svg&gt;&quot; \\x1b[31m\\u{202e}"
+        ),
         "created_by"
     );
-    assert!(html.contains("<code>&lt;script&gt;alert(1)&lt;/</code>"), "a directory");
+    assert!(
+        html.contains("<code>&lt;script&gt;alert(1)&lt;/</code>"),
+        "a directory"
+    );
     let Some(chromium) = chromium() else { return };
     let dom = dump_dom(&chromium, &page);
     let tags = tags(&dom);
-    assert_eq!(tags.iter().filter(|t| *t == "script").count(), 1, "{tags:?}");
+    assert_eq!(
+        tags.iter().filter(|t| *t == "script").count(),
+        1,
+        "{tags:?}"
+    );
     assert!(!tags.iter().any(|t| t == "img"), "{tags:?}");
     assert_eq!(
         tags.iter().filter(|t| *t == "svg").count(),
         tags.iter().filter(|t| *t == "/svg").count()
     );
-    assert!(dom.contains("<code>&lt;script&gt;alert(1)&lt;/</code>"), "the name is text");
+    assert!(
+        dom.contains("<code>&lt;script&gt;alert(1)&lt;/</code>"),
+        "the name is text"
+    );
     assert_page_figures(&dom, &report);
 }
 
@@ -372,7 +422,9 @@ fn html_diff_in_chromium() {
         ("final", "final_bytes"),
         ("wasted", "wasted_bytes"),
     ] {
-        let at = dom.find(&format!("<tr id=\"{id}\">")).expect("a summary row");
+        let at = dom
+            .find(&format!("<tr id=\"{id}\">"))
+            .expect("a summary row");
         let row = &dom[at..at + dom[at..].find("</tr>").unwrap()];
         let values: Vec<i64> = row
             .split("<data value=\"")
@@ -398,7 +450,10 @@ fn html_diff_in_chromium() {
             s["new_wasted_bytes"]
         )));
     }
-    assert!(dom.contains("This change removes"), "the joined fix removes waste");
+    assert!(
+        dom.contains("This change removes"),
+        "the joined fix removes waste"
+    );
 }
 
 /// A history of 1,000 steps and a step with 100,000 wasted files (`--files`) still
@@ -410,7 +465,11 @@ fn html_large_inputs_render() {
     let mut layers = Vec::with_capacity(STEPS);
     // Steps that overwrite one another's file, so each of them wastes a little.
     for i in 0..STEPS - 2 {
-        layers.push(Layer::new().file(&format!("data/f{}", i % 10), &vec![b'a'; 100 + i]).finish());
+        layers.push(
+            Layer::new()
+                .file(&format!("data/f{}", i % 10), &vec![b'a'; 100 + i])
+                .finish(),
+        );
     }
     let mut many = Layer::new().dir("many");
     for j in 0..FILES {
@@ -434,7 +493,10 @@ fn html_large_inputs_render() {
     for (name, page) in [("steps", &page), ("files", &files_page)] {
         let (dom, took) = browse(&chromium, page, &["--dump-dom"]);
         let dom = String::from_utf8(dom).unwrap();
-        eprintln!("html: chromium --dump-dom of the {name} page: {:.1} s", took.as_secs_f64());
+        eprintln!(
+            "html: chromium --dump-dom of the {name} page: {:.1} s",
+            took.as_secs_f64()
+        );
         assert_eq!(dom.matches("<tr data-step=").count(), STEPS);
         if name == "files" {
             assert_eq!(dom.matches("<td class=\"mono\">many/").count(), FILES);

@@ -38,7 +38,9 @@ pub fn page(d: &DiffReport) -> String {
         .text(&d.old.source)
         .raw("</code> → <code>")
         .text(&d.new.source)
-        .raw("</code></div></header>\n<section class=\"verdict\" id=\"verdict\"><p class=\"lead\">");
+        .raw(
+            "</code></div></header>\n<section class=\"verdict\" id=\"verdict\"><p class=\"lead\">",
+        );
     match d.delta.wasted_bytes {
         x if x > 0 => {
             p.raw("This change adds ")
@@ -130,7 +132,11 @@ fn side_bar(p: &mut Page, label: &'static str, bytes: u64, wasted: u64, scale: u
         .raw("</span> ");
     p.bar(
         &[
-            (live, LIVE_COLOUR, format!("{label}: {} visible", human(live))),
+            (
+                live,
+                LIVE_COLOUR,
+                format!("{label}: {} visible", human(live)),
+            ),
             (
                 wasted,
                 WASTED_COLOUR,
@@ -194,7 +200,10 @@ fn row(p: &mut Page, s: &StepChange, scale: u64) {
     p.raw("</td><td class=\"n\">");
     step(p, s.new_step);
     p.raw("</td><td><code>")
-        .text(&crate::text::truncate(s.instruction.as_deref().unwrap_or(""), 90))
+        .text(&crate::text::truncate(
+            s.instruction.as_deref().unwrap_or(""),
+            90,
+        ))
         .raw("</code></td><td class=\"bar\">");
     if s.status != Status::Added {
         side_bar(p, "old", s.old_bytes, s.old_wasted_bytes, scale);

@@ -183,7 +183,11 @@ impl Page {
     /// The footer, the script and the end of the document.
     pub(crate) fn close(mut self, source: &str) -> String {
         self.raw("<footer>")
-            .val(concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION")))
+            .val(concat!(
+                env!("CARGO_PKG_NAME"),
+                " ",
+                env!("CARGO_PKG_VERSION")
+            ))
             .raw(" · <code>")
             .text(source)
             .raw("</code></footer>\n<script>")
@@ -341,7 +345,13 @@ fn summary(p: &mut Page, report: &Report) {
     let s = &report.summary;
     p.raw("<h2>Summary</h2><div class=\"figures\" id=\"summary\">");
     figure(p, "total", "stored in the layers", Some(s.total_bytes), "");
-    figure(p, "final", "visible in the final image", Some(s.final_bytes), "");
+    figure(
+        p,
+        "final",
+        "visible in the final image",
+        Some(s.final_bytes),
+        "",
+    );
     figure(
         p,
         "wasted",
@@ -400,14 +410,19 @@ fn instruction(p: &mut Page, step: &StepReport) {
     match step.instruction.as_deref() {
         Some(i) if !i.is_empty() => {
             p.raw("<code title=\"")
-                .text(&truncate(step.created_by.as_deref().unwrap_or(i), TOOLTIP_CHARS))
+                .text(&truncate(
+                    step.created_by.as_deref().unwrap_or(i),
+                    TOOLTIP_CHARS,
+                ))
                 .raw("\">")
                 .text(&truncate(i, INSTRUCTION_CHARS))
                 .raw("</code>");
         }
         _ => {
             if let Some(l) = step.layer {
-                p.raw("<span class=\"muted\">(layer ").val(l).raw(")</span>");
+                p.raw("<span class=\"muted\">(layer ")
+                    .val(l)
+                    .raw(")</span>");
             }
         }
     }
@@ -430,7 +445,12 @@ fn step_bar(p: &mut Page, step: &StepReport, scale: u64) {
             segments.push((
                 bytes,
                 reason_colour(reason),
-                format!("{} {}, hidden by step {}", human(bytes), reason.as_str(), r.step),
+                format!(
+                    "{} {}, hidden by step {}",
+                    human(bytes),
+                    reason.as_str(),
+                    r.step
+                ),
             ));
             drawn += bytes;
         }
@@ -581,6 +601,9 @@ fn tree(p: &mut Page, dir: &Dir, name: String, step_wasted: u64) {
     // A directory that is one row and nothing below is a line, not a tree.
     if let ([row], true) = (dir.rows.as_slice(), dir.children.is_empty()) {
         if !row.other {
+            if !row.path.ends_with('/') {
+                name.push_str(row.path.rsplit('/').next().unwrap_or(&row.path));
+            }
             return leaf(p, row, &name);
         }
     }
@@ -617,21 +640,23 @@ fn tree(p: &mut Page, dir: &Dir, name: String, step_wasted: u64) {
 
 /// One row of the top paths: its size, name, files, reasons and hiders.
 fn leaf(p: &mut Page, row: &PathReport, name: &str) {
-    {
-        p.raw("<div class=\"leaf\"><span class=\"size\">")
-            .bytes(row.bytes)
-            .raw("</span><code>")
-            .text(name)
-            .raw("</code> <span class=\"muted\">")
-            .val(row.files)
-            .raw(if row.files == 1 { " file, " } else { " files, " });
-        let reasons: Vec<&str> = row.reasons.iter().map(|r| r.as_str()).collect();
-        let by: Vec<String> = row.removed_by.iter().map(|s| s.to_string()).collect();
-        p.text(&reasons.join(", "))
-            .raw(" by step ")
-            .text(&by.join(", "))
-            .raw("</span></div>");
-    }
+    p.raw("<div class=\"leaf\"><span class=\"size\">")
+        .bytes(row.bytes)
+        .raw("</span><code>")
+        .text(name)
+        .raw("</code> <span class=\"muted\">")
+        .val(row.files)
+        .raw(if row.files == 1 {
+            " file, "
+        } else {
+            " files, "
+        });
+    let reasons: Vec<&str> = row.reasons.iter().map(|r| r.as_str()).collect();
+    let by: Vec<String> = row.removed_by.iter().map(|s| s.to_string()).collect();
+    p.text(&reasons.join(", "))
+        .raw(" by step ")
+        .text(&by.join(", "))
+        .raw("</span></div>");
 }
 
 /// The top wasted directories of each step, as collapsible trees.
@@ -683,7 +708,9 @@ fn findings(p: &mut Page, report: &Report) {
     }
     p.raw("<h2>Findings and what to change</h2><div id=\"findings\">\n");
     for step in steps {
-        p.raw("<div class=\"step\" data-step=\"").val(step.index).raw("\">");
+        p.raw("<div class=\"step\" data-step=\"")
+            .val(step.index)
+            .raw("\">");
         step_summary(p, report, step);
         if let (Some(file), Some(line)) = (&report.dockerfile, step.dockerfile_line) {
             p.raw(" <span class=\"muted\">(")
@@ -716,7 +743,11 @@ fn findings(p: &mut Page, report: &Report) {
 
 /// Every wasted file (`--files`), one collapsed table per step.
 fn files(p: &mut Page, report: &Report) {
-    let steps: Vec<&StepReport> = report.steps.iter().filter(|s| !s.files.is_empty()).collect();
+    let steps: Vec<&StepReport> = report
+        .steps
+        .iter()
+        .filter(|s| !s.files.is_empty())
+        .collect();
     if steps.is_empty() {
         return;
     }
@@ -760,7 +791,11 @@ fn not_waste(p: &mut Page, report: &Report) {
                 .bytes(r.bytes)
                 .raw(" (")
                 .val(r.files)
-                .raw(if r.files == 1 { " file). " } else { " files). " })
+                .raw(if r.files == 1 {
+                    " file). "
+                } else {
+                    " files). "
+                })
                 .prose(r.advice)
                 .raw("</li>");
         }
@@ -779,7 +814,9 @@ fn not_waste(p: &mut Page, report: &Report) {
             })
             .raw("</summary><table><thead><tr><th class=\"n\">Each</th><th>Paths</th></tr></thead><tbody>");
         for g in &d.groups {
-            p.raw("<tr><td class=\"n\">").bytes(g.bytes_each).raw("</td><td>");
+            p.raw("<tr><td class=\"n\">")
+                .bytes(g.bytes_each)
+                .raw("</td><td>");
             for (i, path) in g.paths.iter().enumerate() {
                 if i > 0 {
                     p.raw(", ");

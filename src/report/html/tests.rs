@@ -23,7 +23,10 @@ fn bars_are_to_scale() {
     // Step 2 is the largest: its bar fills BAR_WIDTH, live then wasted by reason.
     let big = bar_widths(&html, 2);
     let s = &report.steps[2];
-    assert!((big.iter().sum::<f64>() - BAR_WIDTH).abs() < 0.05, "{big:?}");
+    assert!(
+        (big.iter().sum::<f64>() - BAR_WIDTH).abs() < 0.05,
+        "{big:?}"
+    );
     let live = (s.bytes - s.wasted_bytes) as f64 * BAR_WIDTH / s.bytes as f64;
     assert!((big[0] - live).abs() < 0.01, "{big:?}");
     // Step 0 is drawn to the same scale, all live.
@@ -49,7 +52,12 @@ fn sample_page_holds_the_figures() {
     // The tree opens on the directory holding most of the waste.
     assert!(html.contains("<details open><summary><span class=\"size\"><data value=\"117900000\""));
     assert!(html.contains("<code>usr/</code>"));
-    assert!(html.contains("<code>libexec/gcc/</code> <span class=\"muted\">30 files, deleted by step 4"), "chains of one child are one line");
+    assert!(
+        html.contains(
+            "<code>libexec/gcc/</code> <span class=\"muted\">30 files, deleted by step 4"
+        ),
+        "chains of one child are one line"
+    );
 }
 
 #[test]
