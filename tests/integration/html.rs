@@ -373,7 +373,7 @@ fn html_hostile_names_stay_text_in_chromium() {
         "created_by"
     );
     assert!(
-        html.contains("<code>&lt;script&gt;alert(1)&lt;/</code>"),
+        html.contains("<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>"),
         "a directory"
     );
     let Some(chromium) = chromium() else { return };
@@ -390,7 +390,7 @@ fn html_hostile_names_stay_text_in_chromium() {
         tags.iter().filter(|t| *t == "/svg").count()
     );
     assert!(
-        dom.contains("<code>&lt;script&gt;alert(1)&lt;/</code>"),
+        dom.contains("<code>&lt;script&gt;alert(1)&lt;/script&gt;</code>"),
         "the name is text"
     );
     assert_page_figures(&dom, &report);
