@@ -112,8 +112,3 @@ fn prose_code_spans_and_odd_backticks() {
     p.prose("a ` b");
     assert_eq!(p.html, "a ` b");
 }
-#[test]
-fn dump_injection() {
-    std::fs::write("/tmp/html-injection.html", page(&injection_report())).unwrap();
-    std::fs::write("/tmp/html-sample.html", page(&sample_report())).unwrap();
-}
