@@ -3,7 +3,7 @@
 # header walk and a bare parallel inflate), in alternation, on real and synthetic images.
 #
 # Usage: scripts/bench.sh [CASE...]     CASE: big whiteouts gzip zstd scaling cache explore
-#                                      stores (default: all of them)
+#                                      stores html (default: all of them)
 # Env:   RUNS=5           rounds; every tool of a case runs once per round, in turn
 #        IMAGES=DIR       real images (default /work/bench-images; built with
 #                         scripts/build-bench-images.sh when missing, which needs root)
@@ -31,7 +31,7 @@ images=${IMAGES:-/work/bench-images}
 out=$(realpath -m "${OUT:-target/bench}")
 scaling=${SCALING:-100000 300000 1000000}
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore stores)
+[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore stores html)
 mkdir -p "$out/logs"
 results=$out/results.tsv
 : >"$results"
@@ -48,7 +48,7 @@ bin=$repo/target/release
 lw=$bin/layerwaste
 
 # --- images -----------------------------------------------------------------------------
-if { want big || want whiteouts || want gzip || want zstd || want cache || want explore || want stores; } &&
+if { want big || want whiteouts || want gzip || want zstd || want cache || want explore || want stores || want html; } &&
    [ ! -f "$images/big/docker-archive.tar" ]; then
   echo "== building the real images into $images" >&2
   scripts/build-bench-images.sh "$images"
@@ -220,6 +220,29 @@ print(f"  cached report {'identical' if same else 'DIFFERS'}", file=sys.stderr)
 sys.exit(0 if same else 1)
 PY
   round cache "$retop" layerwaste-nocache layerwaste-cache
+fi
+
+# --- html: the page of the big image, its size and chromium's render time -----------------
+# Issue 12: with the default --top, the 1.3 GB image's page stays under 2 MB. Render time
+# is chromium --headless --dump-dom (the browser's start included), per round.
+if want html; then
+  echo "== html: page size and chromium render time on big" >&2
+  chromium_bin=$(command -v chromium || command -v chromium-browser || true)
+  page=$out/big.html
+  "$lw" analyze "$images/big/docker-archive.tar" --format html --quiet >"$page"
+  size=$(stat -c %s "$page")
+  echo "  page: $size bytes" >&2
+  [ "$size" -lt 2000000 ] || { echo "  page of $size bytes is not under 2 MB" >&2; exit 1; }
+  if [ -z "$chromium_bin" ]; then
+    echo "  render time skipped: no chromium (scripts/services/chromium.sh installs it)" >&2
+  else
+    for r in $(seq "$runs"); do
+      profile=$(mktemp -d)
+      run html chromium-dump-dom "$chromium_bin" --headless --no-sandbox --disable-gpu \
+        --user-data-dir="$profile" --dump-dom "file://$page"
+      rm -rf "$profile"
+    done
+  fi
 fi
 
 # --- stores: containerd and containers/storage, read in place ----------------------------

@@ -6,6 +6,7 @@
 #   - two registries (Debian's docker-registry): open on 127.0.0.1:5000, htpasswd auth
 #     on 127.0.0.1:5001
 #   - a private containerd and containers/storage roots (containerd.sh)
+#   - Debian's chromium, headless, for the HTML report (chromium.sh; a path, no daemon)
 # Everything lives under $LAYERWASTE_SERVICES_DIR (default: <repo>/target/services).
 # Idempotent: a service that is already up is reused. Stop with stop.sh (by PID only).
 #
@@ -150,5 +151,7 @@ LAYERWASTE_REGISTRY_PASSWORD=$password
 ENV
 # containerd and containers/storage (issue 16): appends to the same env file.
 bash "$repo/scripts/services/containerd.sh"
+# Headless chromium for the HTML report's browser tests (tests/integration/html.rs).
+echo "LAYERWASTE_CHROMIUM=$(bash "$repo/scripts/services/chromium.sh")" >>"$env_file"
 log "ready; endpoints in $env_file"
 echo "LAYERWASTE_SERVICES_ENV=$env_file"

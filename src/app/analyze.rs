@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use layerwaste::report::codeclimate::CodeClimate;
 use layerwaste::report::github::Github;
+use layerwaste::report::html::Html;
 use layerwaste::report::json::Json;
 use layerwaste::report::markdown::Markdown;
 use layerwaste::report::sarif::Sarif;
@@ -68,6 +69,7 @@ fn renderer(args: &AnalyzeArgs, format: FormatArg) -> Box<dyn Render> {
     match format {
         FormatArg::Json => Box::new(Json),
         FormatArg::Markdown => Box::new(Markdown),
+        FormatArg::Html => Box::new(Html),
         FormatArg::Sarif => Box::new(Sarif),
         FormatArg::Github => Box::new(Github),
         FormatArg::Codeclimate => Box::new(CodeClimate),

@@ -53,6 +53,8 @@ pub enum DiffFormat {
     Table,
     Json,
     Markdown,
+    /// One self-contained HTML page (docs/report-html.md)
+    Html,
 }
 
 #[derive(Debug, clap::Args)]
@@ -109,6 +111,8 @@ pub enum FormatArg {
     Json,
     /// A pull-request comment: verdict first, details collapsed (docs/formats.md)
     Markdown,
+    /// One self-contained HTML page: bars per step, trees, findings (docs/report-html.md)
+    Html,
     /// SARIF 2.1.0 for code scanning (docs/formats.md)
     Sarif,
     /// GitHub Actions annotations: ::warning / ::error / ::notice (docs/formats.md)

@@ -3,6 +3,7 @@
 use std::io::{self, IsTerminal};
 
 use layerwaste::explain::diff::DiffReport;
+use layerwaste::report::html::Html;
 use layerwaste::report::json::Json;
 use layerwaste::report::markdown::Markdown;
 use layerwaste::report::table::Table;
@@ -51,6 +52,7 @@ fn renderer(args: &DiffArgs) -> Box<dyn Render<DiffReport>> {
     match args.format {
         DiffFormat::Json => Box::new(Json),
         DiffFormat::Markdown => Box::new(Markdown),
+        DiffFormat::Html => Box::new(Html),
         DiffFormat::Table => {
             let (width, styles) = terminal::style(args.color);
             Box::new(Table { width, styles })

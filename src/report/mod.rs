@@ -1,11 +1,12 @@
 //! Renderers: each turns the report model ([`crate::explain::report`]) into a table,
-//! JSON, markdown, SARIF, annotations or GitLab code quality, writing to any `Write`.
+//! JSON, markdown, HTML, SARIF, annotations or GitLab code quality, writing to any `Write`.
 //! Nothing here decides what a figure or a finding is.
 
 pub mod codeclimate;
 pub mod diff;
 pub mod explore;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod sarif;

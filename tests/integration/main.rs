@@ -3,6 +3,7 @@
 mod action;
 mod analyze;
 mod architecture;
+mod article;
 mod base_auto;
 mod bench;
 mod build;
@@ -16,6 +17,7 @@ mod explore;
 mod formats;
 mod gate;
 mod hostile;
+mod html;
 mod manual;
 mod packaging;
 mod readme;
