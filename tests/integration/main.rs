@@ -18,6 +18,7 @@ mod gate;
 mod hostile;
 mod manual;
 mod packaging;
+mod patterns;
 mod readme;
 mod schema;
 mod sources;
