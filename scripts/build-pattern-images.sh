@@ -146,9 +146,12 @@ bytes tool 120000 > "$ctx/tool"
 # overwritten: two configurations for one path.
 bytes config-v1 150000 > "$ctx/config.v1"
 bytes config-v2 1000 > "$ctx/config.v2"
+# added-then-deleted and multi-stage-copy: bytes a RUN writes with head -c (from a fixed
+# seed, where /dev/urandom would make every build differ).
+bytes noise 1048576 > "$ctx/noise.bin"
 # multi-stage-copy: a library the base image ships in /usr/local/lib.
 bytes libbase 200000 > "$ctx/libbase.so"
-chmod 0644 "$ctx"/app/* "$ctx"/tool "$ctx"/config.v* "$ctx"/libbase.so "$ctx"/x/x-1.0/*/*
+chmod 0644 "$ctx"/app/* "$ctx"/noise.bin "$ctx"/tool "$ctx"/config.v* "$ctx"/libbase.so "$ctx"/x/x-1.0/*/*
 # The committed files of each pattern (the pip stand-in, the apt lists).
 cp -r "$patterns" "$ctx/patterns"
 

@@ -6,6 +6,7 @@
 #   - two registries (Debian's docker-registry): open on 127.0.0.1:5000, htpasswd auth
 #     on 127.0.0.1:5001
 #   - a private containerd and containers/storage roots (containerd.sh)
+#   - the pattern images of tests/patterns/ (scripts/build-pattern-images.sh), built once
 # Everything lives under $LAYERWASTE_SERVICES_DIR (default: <repo>/target/services).
 # Idempotent: a service that is already up is reused. Stop with stop.sh (by PID only).
 #
@@ -150,5 +151,13 @@ LAYERWASTE_REGISTRY_PASSWORD=$password
 ENV
 # containerd and containers/storage (issue 16): appends to the same env file.
 bash "$repo/scripts/services/containerd.sh"
+
+# --- pattern images (issue 17) -----------------------------------------------------------
+# One small real image per waste pattern, for tests/integration/patterns.rs. The script
+# returns at once when the images are there and built from the current Containerfiles.
+pattern_images="$state/pattern-images"
+bash "$repo/scripts/build-pattern-images.sh" "$pattern_images"
+sed -i '/^LAYERWASTE_PATTERN_IMAGES=/d' "$env_file"
+echo "LAYERWASTE_PATTERN_IMAGES=$pattern_images" >>"$env_file"
 log "ready; endpoints in $env_file"
 echo "LAYERWASTE_SERVICES_ENV=$env_file"
