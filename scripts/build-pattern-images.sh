@@ -13,9 +13,9 @@
 # script; when it matches and every archive is there, nothing is rebuilt. Each archive is
 # written beside its final name and renamed, so an interrupted run leaves no half archive.
 #
-# Needs: root, buildah and skopeo (apt-get installed when missing, unless
-# LAYERWASTE_SERVICES_NO_APT=1), python3 and pip (for `pip download` from PyPI),
-# dpkg-deb, and ../shared/tools/tiny-rootfs.sh (override with SHARED_TOOLS=DIR).
+# Needs: root; buildah, skopeo, dpkg-deb, python3 and its pip (`pip download` from PyPI),
+# apt-get installed when missing unless LAYERWASTE_SERVICES_NO_APT=1; Debian's package
+# archive (apt-get download); ../shared/tools/tiny-rootfs.sh (or SHARED_TOOLS=DIR).
 set -euo pipefail
 
 [ $# = 1 ] || { echo "usage: $0 OUT_DIR" >&2; exit 2; }
@@ -24,10 +24,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 patterns=$repo/tests/patterns
 log() { echo "pattern-images: $*" >&2; }
 
-# The images, in build order; each is tests/patterns/<id>/Containerfile.
-images=(build-deps download-removed moved added-then-deleted chmod-copy add-then-chmod
-        no-op-rewrite package-upgrade language-package-upgrade multi-stage-copy overwritten
-        package-cache package-database-churn package-database-churn-base)
+# The images: every tests/patterns/<id>/Containerfile.
+images=()
+for cf in "$patterns"/*/Containerfile; do images+=("$(basename "$(dirname "$cf")")"); done
 
 # Pinned real packages: Debian's go-md2man (the sample images use it too) and two
 # releases of PyPI's idna, whose sha256 PyPI publishes.
@@ -61,13 +60,19 @@ fi
 
 apt_updated=
 apt_update_once() { [ -n "$apt_updated" ] || { apt-get update -q >&2; apt_updated=1; }; }
-if ! command -v buildah >/dev/null || ! command -v skopeo >/dev/null; then
-  [ "${LAYERWASTE_SERVICES_NO_APT:-0}" = 1 ] && { log "buildah/skopeo missing"; exit 1; }
+has_pip() { python3 -m pip --version >/dev/null 2>&1; }
+missing=()
+command -v buildah >/dev/null || missing+=(buildah)
+command -v skopeo >/dev/null || missing+=(skopeo)
+command -v dpkg-deb >/dev/null || missing+=(dpkg)
+command -v python3 >/dev/null || missing+=(python3)
+has_pip || missing+=(python3-pip)
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "${LAYERWASTE_SERVICES_NO_APT:-0}" = 1 ] && { log "missing: ${missing[*]}"; exit 1; }
   apt_update_once
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q buildah skopeo >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
 fi
 pip=(python3 -m pip)
-"${pip[@]}" --version >/dev/null 2>&1 || pip=(pip3)
 
 work=$(mktemp -d)
 store=$work/store
