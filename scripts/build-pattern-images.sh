@@ -110,13 +110,15 @@ wheel "$idna_old" "$idna_old_sha"
 wheel "$idna_new" "$idna_new_sha"
 
 # Tiny .debs of our own where a step needs a package that busybox's dpkg can install and
-# whose size is a round number: lw-lib in two releases (an upgrade), lw-one and lw-two (two
-# installs that each rewrite the package database). SOURCE_DATE_EPOCH makes them the same
-# bytes on every run.
-deb() { # deb NAME VERSION PAYLOAD_BYTES
+# whose size is a round number: lw-tool in two releases (an upgrade; in /bin, which the
+# base fills, because busybox's dpkg removes the old release's files and then its emptied
+# directories, and a directory made again would hide the old file by an opaque whiteout
+# rather than overwrite it as Debian's dpkg does), and lw-one and lw-two (two installs that
+# each rewrite the package database). SOURCE_DATE_EPOCH makes them the same on every run.
+deb() { # deb NAME VERSION PAYLOAD_BYTES PATH
   local root=$work/deb/$1-$2
-  mkdir -p "$root/DEBIAN" "$root/usr/lib/$1"
-  bytes "$1-$2" "$3" > "$root/usr/lib/$1/$1.so"
+  mkdir -p "$root/DEBIAN" "$root/$(dirname "$4")"
+  bytes "$1-$2" "$3" > "$root/$4"
   cat > "$root/DEBIAN/control" <<CONTROL
 Package: $1
 Version: $2
@@ -124,14 +126,14 @@ Architecture: all
 Maintainer: layerwaste tests <tests@layerwaste.invalid>
 Description: layerwaste pattern test package
 CONTROL
-  chmod -R u=rwX,go=rX "$root"; touch -d @0 "$root/usr/lib/$1/$1.so"
+  chmod -R u=rwX,go=rX "$root"; touch -d @0 "$root/$4"
   SOURCE_DATE_EPOCH=0 dpkg-deb --root-owner-group -Zgzip --build "$root" \
     "$ctx/debs/$1_$2_all.deb" >/dev/null
 }
-deb lw-lib 1.0 400000
-deb lw-lib 2.0 400000
-deb lw-one 1.0 30000
-deb lw-two 1.0 20000
+deb lw-tool 1.0 400000 bin/lw-tool
+deb lw-tool 2.0 400000 bin/lw-tool
+deb lw-one 1.0 30000 usr/lib/lw-one/lw-one.so
+deb lw-two 1.0 20000 usr/lib/lw-two/lw-two.so
 
 # --- the files the steps add ------------------------------------------------------------
 # download-removed: an archive brought in by one step and unpacked and deleted by the next.
