@@ -35,6 +35,7 @@ idna_old=idna==3.4
 idna_old_sha=90b77e79eaa3eba6de819a0c442c0b4ceefc341a7a2ab77d7562bf49f425c5c2
 idna_new=idna==3.6
 idna_new_sha=c05567e9c24a6b9faaa835c4821bad0590fbb9d5779e7caa6e1cc4978e7eb24f
+max_bytes=$((5 * 1000 * 1000))
 
 inputs_digest() {
   { cat "${BASH_SOURCE[0]}"
@@ -175,6 +176,9 @@ for id in "${images[@]}"; do
   rm -f "$out/$id/docker-archive.tar.new"
   b push -q "$tag" "docker-archive:$out/$id/docker-archive.tar.new:$tag"
   mv "$out/$id/docker-archive.tar.new" "$out/$id/docker-archive.tar"
+  # Issue 17: keep them small. A step that grew past the budget is a mistake here.
+  size=$(stat -c %s "$out/$id/docker-archive.tar")
+  [ "$size" -lt "$max_bytes" ] || { log "$id is $size bytes, over $max_bytes"; exit 1; }
 done
 echo "$digest" > "$out/.inputs"
 log "built ${#images[@]} images in $(( $(date +%s) - start )) s into $out"
