@@ -7,6 +7,7 @@
 #     on 127.0.0.1:5001
 #   - a private containerd and containers/storage roots (containerd.sh)
 #   - Debian's chromium, headless, for the HTML report (chromium.sh; a path, no daemon)
+#   - the pattern images of tests/patterns/ (scripts/build-pattern-images.sh), built once
 # Everything lives under $LAYERWASTE_SERVICES_DIR (default: <repo>/target/services).
 # Idempotent: a service that is already up is reused. Stop with stop.sh (by PID only).
 #
@@ -153,5 +154,18 @@ ENV
 bash "$repo/scripts/services/containerd.sh"
 # Headless chromium for the HTML report's browser tests (tests/integration/html.rs).
 echo "LAYERWASTE_CHROMIUM=$(bash "$repo/scripts/services/chromium.sh")" >>"$env_file"
+
+# --- pattern images (issue 17) -----------------------------------------------------------
+# One small real image per waste pattern, for tests/integration/patterns.rs. The script
+# returns at once when the images are there and built from the current Containerfiles.
+# It needs Debian's archive and PyPI: without them the other services still start, and
+# the pattern tests skip (or fail, under LAYERWASTE_REQUIRE_SERVICES=1).
+pattern_images="$state/pattern-images"
+sed -i '/^LAYERWASTE_PATTERN_IMAGES=/d' "$env_file"
+if bash "$repo/scripts/build-pattern-images.sh" "$pattern_images"; then
+  echo "LAYERWASTE_PATTERN_IMAGES=$pattern_images" >>"$env_file"
+else
+  log "the pattern images were not built (see above)"
+fi
 log "ready; endpoints in $env_file"
 echo "LAYERWASTE_SERVICES_ENV=$env_file"

@@ -20,6 +20,7 @@ mod hostile;
 mod html;
 mod manual;
 mod packaging;
+mod patterns;
 mod readme;
 mod schema;
 mod sources;
