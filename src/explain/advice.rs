@@ -393,6 +393,17 @@ pub fn short_instruction(instruction: &str) -> String {
     let rest: Vec<&str> = words
         .skip_while(|w| w.starts_with("--") && !w.starts_with("--from"))
         .collect();
+    // The classic builder's and buildah's `COPY file:<sha> in /dst`: the hash says
+    // nothing to a person, the destination does.
+    if let [source, "in", dest @ ..] = rest.as_slice() {
+        if ["file:", "dir:", "multi:"]
+            .iter()
+            .any(|k| source.contains(k))
+        {
+            let dest = dest.join(" ");
+            return crate::text::truncate(&format!("{keyword} … {dest}"), SHORT_INSTRUCTION);
+        }
+    }
     let text = if rest.is_empty() {
         keyword.to_string()
     } else {
@@ -493,7 +504,7 @@ pub fn words(pattern: Pattern, facts: &Facts, same_step: bool) -> String {
     };
     match pattern {
         Pattern::BuildDeps => "build dependencies added then removed".into(),
-        Pattern::DownloadRemoved => "an archive downloaded, then deleted in a later step".into(),
+        Pattern::DownloadRemoved => "an archive downloaded or copied in, then deleted later".into(),
         Pattern::Moved => "moved or renamed: the same files stored again at a new path".into(),
         Pattern::AddedThenDeleted if same_step => "written and replaced within one step".into(),
         Pattern::AddedThenDeleted => "added then deleted".into(),
@@ -565,6 +576,14 @@ pub fn fix(pattern: Pattern, facts: &Facts, owner: Owner, added: &StepRef, by: &
             .text(" and ")
             .step(by)
             .text("), or build in a separate stage and copy only the result."),
+        Pattern::DownloadRemoved if added_copies(added) => w
+            .text("Copying the archive in with ")
+            .step(added)
+            .text(" stores it for good: bind-mount it into the one RUN that extracts it (")
+            .code("RUN --mount=type=bind")
+            .text("), or let ")
+            .code("ADD")
+            .text(" extract a local archive itself."),
         Pattern::DownloadRemoved => w
             .text("Download, extract and delete the archive in one RUN (join ")
             .step(added)

@@ -15,17 +15,21 @@ const DOC: &str = "docs/why-images-dont-shrink.md";
 /// second layer holds the same files again, same bytes, other metadata (a chmod copies
 /// each file up whole). Written to target/article/copy-chmod.tar.
 fn copy_chmod_image() -> PathBuf {
-    let app = |layer: Layer| {
+    // The chmod makes the files executable: 0644 in the COPY, 0755 after.
+    let app = |layer: Layer, mode: u32| {
         layer
             .dir("app")
-            .file("app/server.js", &vec![b's'; 240_000])
-            .file("app/assets.bin", &vec![b'a'; 2_600_000])
-            .file("app/README.md", &vec![b'r'; 4_000])
+            .file_with_mode("app/server.js", &vec![b's'; 240_000], mode)
+            .file_with_mode("app/assets.bin", &vec![b'a'; 2_600_000], mode)
+            .file_with_mode("app/README.md", &vec![b'r'; 4_000], mode)
     };
-    let mut img = Image::new(vec![app(Layer::new()).finish(), app(Layer::new()).finish()]);
+    let mut img = Image::new(vec![
+        app(Layer::new(), 0o644).finish(),
+        app(Layer::new(), 0o755).finish(),
+    ]);
     img.config["history"] = serde_json::json!([
         {"created_by": "COPY app/ /app/ # buildkit"},
-        {"created_by": "RUN /bin/sh -c chmod -R a+rX /app # buildkit"},
+        {"created_by": "RUN /bin/sh -c chmod -R 755 /app # buildkit"},
     ]);
     let dir = root().join("target/article");
     std::fs::create_dir_all(&dir).expect("mkdir target/article");

@@ -90,6 +90,19 @@ impl Layer {
         self.entry(name.as_bytes(), b'5', b"", b"")
     }
 
+    /// A regular file with a mode of its own (a short name: no PAX header).
+    pub fn file_with_mode(mut self, name: &str, data: &[u8], mode: u32) -> Layer {
+        let mut h =
+            tar::Header::from_byte_slice(&header(name.as_bytes(), b'0', data.len() as u64, b""))
+                .clone();
+        h.set_mode(mode);
+        h.set_cksum();
+        self.bytes.extend_from_slice(h.as_bytes());
+        self.bytes.extend_from_slice(data);
+        self.pad();
+        self
+    }
+
     pub fn symlink(self, name: &str, target: &str) -> Layer {
         self.entry(name.as_bytes(), b'2', target.as_bytes(), b"")
     }

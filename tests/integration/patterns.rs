@@ -329,3 +329,50 @@ pattern_tests! {
     multi_stage_copy => "multi-stage-copy",
     package_database_churn_base => "package-database-churn-base",
 }
+
+/// docs/why-images-dont-shrink.md lists every pattern with what the tool says of its
+/// image: the words, the bytes, whose waste it is and the fix, as printed. The block
+/// between its `patterns` markers is rebuilt from the images; on a mismatch the test
+/// prints it, and `LAYERWASTE_UPDATE_DOCS=1` writes it into the doc.
+#[test]
+fn the_why_doc_lists_every_pattern_as_its_image_reports_it() {
+    const DOC: &str = "docs/why-images-dont-shrink.md";
+    const BEGIN: &str = "<!-- patterns:begin -->\n";
+    const END: &str = "<!-- patterns:end -->";
+    let mut block = String::new();
+    for c in cases() {
+        let Some(r) = report(c.id) else { return };
+        let adder = step(&r, c.adder);
+        let top = adder["findings"]
+            .as_array()
+            .and_then(|f| f.iter().max_by_key(|f| f["bytes"].as_u64()))
+            .unwrap_or_else(|| panic!("{}: no findings", c.id));
+        let bytes = top["bytes"].as_u64().unwrap_or(0);
+        let files = top["files"].as_u64().unwrap_or(0);
+        block.push_str(&format!(
+            "- **`{}`** ([example](../tests/patterns/{}/Containerfile)): {}; {} in {} file{}, step {} → step {} ({} waste).\\\n  Fix: {}\n",
+            top["pattern"].as_str().unwrap_or(""),
+            c.id,
+            top["words"].as_str().unwrap_or(""),
+            layerwaste::text::human(bytes),
+            files,
+            if files == 1 { "" } else { "s" },
+            c.adder,
+            c.hider,
+            top["owner"].as_str().unwrap_or(""),
+            top["fix"].as_str().unwrap_or(""),
+        ));
+    }
+    let path = root().join(DOC);
+    let doc = std::fs::read_to_string(&path).expect(DOC);
+    let begin = doc.find(BEGIN).expect("a patterns:begin marker") + BEGIN.len();
+    let end = doc.find(END).expect("a patterns:end marker");
+    if doc[begin..end] == block {
+        return;
+    }
+    if std::env::var_os("LAYERWASTE_UPDATE_DOCS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, format!("{}{block}{}", &doc[..begin], &doc[end..])).expect(DOC);
+        return;
+    }
+    panic!("{DOC}: the patterns block should read:\n{block}");
+}

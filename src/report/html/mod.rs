@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use super::{PathReport, Render, Report, StepReport};
+use crate::explain::advice::{Span, Words};
 use crate::model::Reason;
 use crate::text::{escape, human, truncate};
 
@@ -108,9 +109,9 @@ impl Page {
             .raw("</data>")
     }
 
-    /// One of layerwaste's sentences: its backtick pairs become `<code>`, the rest text.
-    /// An odd count (an instruction quoted in it had a backtick) leaves it all text.
-    pub(crate) fn prose(&mut self, sentence: &str) -> &mut Self {
+    /// One of layerwaste's own fixed sentences (no outside text in it, such as a cache's
+    /// fix): its backtick pairs become `<code>`, the rest text.
+    pub(crate) fn fixed_sentence(&mut self, sentence: &str) -> &mut Self {
         if !sentence.matches('`').count().is_multiple_of(2) {
             return self.text(sentence);
         }
@@ -119,6 +120,35 @@ impl Page {
                 self.raw("<code>").text(part).raw("</code>");
             } else {
                 self.text(part);
+            }
+        }
+        self
+    }
+
+    /// Words of the report model: layerwaste's text, its commands as `<code>`, and each
+    /// step as "step N (line L)" with its instruction (outside text) as `<code>`.
+    /// `brief` names steps by index alone, where they were just named in full.
+    pub(crate) fn words(&mut self, w: &Words, brief: bool) -> &mut Self {
+        for span in &w.0 {
+            match span {
+                Span::Text(t) => {
+                    self.text(t);
+                }
+                Span::Code(c) => {
+                    self.raw("<code>").text(c).raw("</code>");
+                }
+                Span::Step(s) => {
+                    self.raw("step ").val(s.step);
+                    if brief {
+                        continue;
+                    }
+                    if let Some(line) = s.dockerfile_line {
+                        self.raw(" (line ").val(line).raw(")");
+                    }
+                    if let Some(i) = s.instruction.as_deref().filter(|i| !i.is_empty()) {
+                        self.raw(" <code>").text(i).raw("</code>");
+                    }
+                }
             }
         }
         self
@@ -270,13 +300,32 @@ fn header(p: &mut Page, report: &Report) {
     p.text(&facts.join(" · ")).raw("</div></header>\n");
 }
 
-/// The verdict, from `report.verdict`: its first paragraph is the headline.
+/// The verdict, from the report's conclusion: the headline, then each finding as a
+/// block (bytes and pattern, the steps, the fix on its own line), then the rest.
 fn verdict(p: &mut Page, report: &Report) {
-    p.raw("<section class=\"verdict\" id=\"verdict\">");
-    for (i, paragraph) in report.verdict.iter().enumerate() {
-        p.raw(if i == 0 { "<p class=\"lead\">" } else { "<p>" })
-            .prose(paragraph)
-            .raw("</p>");
+    let c = &report.conclusion;
+    p.raw("<section class=\"verdict\" id=\"verdict\"><p class=\"lead\">")
+        .text(&c.headline)
+        .raw("</p>");
+    if !c.findings.is_empty() {
+        p.raw("<ol class=\"leads\">");
+        for lead in &c.findings {
+            p.raw("<li data-pattern=\"")
+                .text(lead.pattern.id())
+                .raw("\"><b>")
+                .text(&lead.size())
+                .raw("</b>, ")
+                .text(&lead.words)
+                .raw("<br>")
+                .words(&lead.steps(), false)
+                .raw("<br><b>Fix:</b> ")
+                .words(&lead.fix_words, true)
+                .raw("</li>");
+        }
+        p.raw("</ol>");
+    }
+    for line in c.tail() {
+        p.raw("<p>").text(&line).raw("</p>");
     }
     p.raw("</section>\n");
 }
@@ -722,9 +771,9 @@ fn findings(p: &mut Page, report: &Report) {
         p.raw("<ul class=\"findings\">");
         for f in &step.findings {
             p.raw("<li data-pattern=\"")
-                .text(f.pattern)
+                .text(f.pattern.id())
                 .raw("\"><span class=\"badge\">")
-                .text(f.pattern)
+                .text(f.pattern.id())
                 .raw("</span> ")
                 .bytes(f.bytes)
                 .raw(", ")
@@ -733,7 +782,9 @@ fn findings(p: &mut Page, report: &Report) {
                 .raw(", hidden by step ")
                 .val(f.removed_by)
                 .raw(": ")
-                .prose(&f.advice)
+                .text(&f.words)
+                .raw(". ")
+                .words(&f.fix_words, false)
                 .raw("</li>");
         }
         p.raw("</ul></div>\n");
@@ -796,7 +847,7 @@ fn not_waste(p: &mut Page, report: &Report) {
                 } else {
                     " files). "
                 })
-                .prose(r.advice)
+                .fixed_sentence(r.advice)
                 .raw("</li>");
         }
         p.raw("</ul>\n");

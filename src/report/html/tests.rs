@@ -48,7 +48,7 @@ fn sample_page_holds_the_figures() {
     }
     assert!(html.contains("id=\"gate\""));
     assert!(html.contains("<span class=\"muted dockerfile\">Containerfile:3</span>"));
-    assert!(html.contains("data-pattern=\"added-then-deleted\""));
+    assert!(html.contains("data-pattern=\"build-deps\""));
     // The tree opens on the directory holding most of the waste.
     assert!(html.contains("<details open><summary><span class=\"size\"><data value=\"117900000\""));
     assert!(html.contains("<code>usr/</code>"));
@@ -106,9 +106,9 @@ fn numbers_are_grouped() {
 #[test]
 fn prose_code_spans_and_odd_backticks() {
     let mut p = Page::new();
-    p.prose("run `rm -rf <x>` now");
+    p.fixed_sentence("run `rm -rf <x>` now");
     assert_eq!(p.html, "run <code>rm -rf &lt;x&gt;</code> now");
     let mut p = Page::new();
-    p.prose("a ` b");
+    p.fixed_sentence("a ` b");
     assert_eq!(p.html, "a ` b");
 }
