@@ -441,6 +441,11 @@ impl Words {
         self
     }
 
+    fn extend(mut self, more: Words) -> Words {
+        self.0.extend(more.0);
+        self
+    }
+
     /// Plain text; `escape` is applied to instructions (outside text) only.
     pub fn plain_with(&self, escape: impl Fn(&str) -> String) -> String {
         self.render(|s| step_label(s, &escape))
@@ -526,7 +531,8 @@ pub fn words(pattern: Pattern, facts: &Facts, same_step: bool) -> String {
 }
 
 /// What to change, aimed at a step the team owns. `added` and `by` are the two steps;
-/// for the base's own waste no step is named, since the team cannot change it.
+/// for the base's own waste no step is named, since the team cannot change it. Each fix
+/// fits one line of the verdict at 100 columns when its steps are named by index.
 pub fn fix(pattern: Pattern, facts: &Facts, owner: Owner, added: &StepRef, by: &StepRef) -> Words {
     let w = Words::default();
     if owner == Owner::Base {
@@ -534,66 +540,70 @@ pub fn fix(pattern: Pattern, facts: &Facts, owner: Owner, added: &StepRef, by: &
     }
     let same = added.step == by.step;
     let crossing = owner == Owner::Crossing;
+    let join = |w: Words, what: &str, tail: Words| {
+        w.text(what)
+            .text(" in one RUN (join ")
+            .step(added)
+            .text(" and ")
+            .step(by)
+            .text(")")
+            .extend(tail)
+    };
     match pattern {
         Pattern::PackageDatabaseChurn => w.text(
-            "Each install step stores a new copy of the package database: install everything in fewer RUN steps.",
+            "Each install step stores the package database again: install in fewer RUN steps.",
         ),
         Pattern::PackageUpgrade if crossing => w
             .step(by)
-            .text(" rewrites the base image's packages: use a newer base image instead of upgrading them here, or accept the cost."),
+            .text(" rewrites the base image's packages: use a newer base image instead, or accept the cost."),
         Pattern::PackageUpgrade => w
-            .text("Install each package once, at the version you want: use a newer base image or pin versions instead of upgrading in ")
+            .text("Pin the versions you install, or use a newer base image, instead of upgrading in ")
             .step(by)
             .text("."),
         Pattern::LanguagePackageUpgrade if crossing => w
             .step(by)
-            .text(" replaces packages of the base image, whose bytes stay in its layers: skip the upgrade, or choose a base image that already has the version you need."),
+            .text(" replaces base image packages: skip the upgrade, or pick a base image with that version."),
         Pattern::LanguagePackageUpgrade => w
             .text("Install the version you need once, in ")
             .step(added)
-            .text(", instead of upgrading it in ")
+            .text(", not upgrade it in ")
             .step(by)
-            .text(" (or choose a base image that has it)."),
+            .text(" (or pick a base image with it)."),
         Pattern::MultiStageCopy => w
-            .text("Copy only what the builder stage added (a virtualenv, a ")
-            .code("pip install --prefix")
-            .text(" or ")
-            .code("DESTDIR")
-            .text(" directory), not a directory the image already has, in ")
+            .text("Copy only what the builder added (a venv, a ")
+            .code("--prefix")
+            .text(" dir) in ")
             .step(by)
-            .text("."),
+            .text(", not what the image has."),
         _ if crossing => match facts.how {
             How::Removed | How::Moved => w
                 .step(by)
-                .text(" deletes or moves files of the base image, which stay in its layers: drop that part of the step, or choose a base image without them."),
+                .text(" deletes files of the base image, which stay in its layers: drop that, or pick another base."),
             How::Rewritten | How::Overwritten => w
                 .step(by)
-                .text(" stores files of the base image again: drop that part of the step, or choose a base image that already has them as you need."),
+                .text(" stores files of the base image again: drop that, or pick a base that has them as needed."),
         },
-        Pattern::BuildDeps => w
-            .text("Install, use and remove the build dependencies in one RUN (join ")
-            .step(added)
-            .text(" and ")
-            .step(by)
-            .text("), or build in a separate stage and copy only the result."),
+        Pattern::BuildDeps => join(
+            w,
+            "Install, use and remove them",
+            Words::default().text(", or use a build stage."),
+        ),
         Pattern::DownloadRemoved if added_copies(added) => w
-            .text("Copying the archive in with ")
-            .step(added)
-            .text(" stores it for good: bind-mount it into the one RUN that extracts it (")
+            .text("Bind-mount it into the one RUN that extracts it (")
             .code("RUN --mount=type=bind")
-            .text("), or let ")
-            .code("ADD")
-            .text(" extract a local archive itself."),
-        Pattern::DownloadRemoved => w
-            .text("Download, extract and delete the archive in one RUN (join ")
+            .text("), not COPY it in ")
             .step(added)
-            .text(" and ")
-            .step(by)
-            .text("), or bind-mount it with ")
-            .code("RUN --mount=type=bind")
             .text("."),
+        Pattern::DownloadRemoved => join(
+            w,
+            "Fetch, extract and delete it",
+            Words::default()
+                .text(", or use ")
+                .code("RUN --mount=type=bind")
+                .text("."),
+        ),
         Pattern::Moved => w
-            .text("Extract or write the files at their final path in ")
+            .text("Write the files at their final path in ")
             .step(added)
             .text("; the move in ")
             .step(by)
@@ -602,28 +612,25 @@ pub fn fix(pattern: Pattern, facts: &Facts, owner: Owner, added: &StepRef, by: &
             .text("Write each file once, at its final path and in its final form, in ")
             .step(added)
             .text("."),
-        Pattern::AddedThenDeleted => w
-            .text("Create, use and remove the files in one RUN (join ")
-            .step(added)
-            .text(" and ")
-            .step(by)
-            .text("), or build in a separate stage and copy only the result."),
+        Pattern::AddedThenDeleted => join(
+            w,
+            "Create, use and remove them",
+            Words::default().text(", or use a build stage."),
+        ),
         Pattern::ChmodCopy if added_copies(added) => w
-            .text("Set the mode and owner in ")
-            .step(added)
-            .text(" with ")
+            .text("Use ")
             .code("COPY --chmod=…")
             .text("/")
             .code("--chown=…")
+            .text(" in ")
+            .step(added)
             .text(", and drop the chmod/chown of ")
             .step(by)
             .text("."),
         Pattern::ChmodCopy => w
             .text("Set modes and owners in ")
             .step(added)
-            .text(", in the same RUN that makes the files (or ")
-            .code("COPY --chmod")
-            .text("), and drop ")
+            .text(", in the RUN that makes the files, and drop ")
             .step(by)
             .text("."),
         Pattern::AddThenChmod => w
@@ -637,20 +644,14 @@ pub fn fix(pattern: Pattern, facts: &Facts, owner: Owner, added: &StepRef, by: &
         Pattern::NoOpRewrite => w
             .text("Drop ")
             .step(by)
-            .text(": it changed nothing but stores the files again. If an owner or mode must be set, set it in ")
-            .step(added)
-            .text(" (")
+            .text(": it changed nothing, yet stores the files again (set owners with ")
             .code("COPY --chown")
-            .text("/")
-            .code("--chmod")
             .text(")."),
         Pattern::MetadataOnly => w
             .text("Set modes and times where the files are made, in ")
             .step(added)
             .text(" (")
             .code("COPY --chmod")
-            .text("/")
-            .code("--chown")
             .text("), not in ")
             .step(by)
             .text("."),
@@ -674,35 +675,26 @@ fn added_copies(s: &StepRef) -> bool {
 }
 
 fn cache_fix(w: Words, kind: PathKind, added: &StepRef) -> Words {
-    let w = w
-        .text("Remove them in ")
-        .step(added)
-        .text(", the step that makes them: ");
+    let w = w.text("Clean up in ").step(added).text(": ");
     match kind {
         PathKind::AptLists | PathKind::AptCache => w
-            .code("apt-get update && apt-get install -y … && rm -rf /var/lib/apt/lists/*")
-            .text(" in one RUN, or mount the lists and caches with ")
-            .code("RUN --mount=type=cache,target=/var/cache/apt")
+            .code("rm -rf /var/lib/apt/lists/*")
+            .text(" at its end, or ")
+            .code("RUN --mount=type=cache")
             .text("."),
         PathKind::ApkCache => w.code("apk add --no-cache").text("."),
-        PathKind::DnfCache => w
-            .code("&& dnf clean all")
-            .text(" (or yum) in the installing RUN."),
+        PathKind::DnfCache => w.code("dnf clean all").text(" in the same RUN."),
         PathKind::PipCache => w.code("pip install --no-cache-dir").text("."),
-        PathKind::NpmCache => w
-            .code("&& npm cache clean --force")
-            .text(" in the installing RUN."),
-        PathKind::YarnCache => w
-            .code("&& yarn cache clean")
-            .text(" in the installing RUN."),
+        PathKind::NpmCache => w.code("npm cache clean --force").text(" in the same RUN."),
+        PathKind::YarnCache => w.code("yarn cache clean").text(" in the same RUN."),
         PathKind::GoCache => w
             .code("RUN --mount=type=cache,target=/root/.cache/go-build")
             .text("."),
         PathKind::GemCache => w
             .code("gem install --no-document")
-            .text(" and clean up in the same RUN."),
+            .text(", cleaned up in the same RUN."),
         PathKind::PackageArchive | PathKind::PackageDatabase => w
-            .text("download, install and delete the package in the same RUN, or bind-mount it (")
+            .text("delete the package in the RUN that installs it, or bind-mount it (")
             .code("RUN --mount=type=bind")
             .text(")."),
     }

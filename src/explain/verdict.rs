@@ -172,6 +172,8 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
     struct Merged {
         lead: Lead,
         largest: u64,
+        /// (adding step, bytes, owner, words, fix, fix in parts) of each finding.
+        members: Vec<(usize, u64, Owner, String, String, Words)>,
     }
     let mut team: Vec<Merged> = Vec::new();
     let mut inherited = Tally::default();
@@ -199,6 +201,7 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
                             fix_words: Words::default(),
                         },
                         largest: 0,
+                        members: Vec::new(),
                     });
                     team.last_mut().expect("just pushed")
                 }
@@ -215,13 +218,31 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
                     }
                 }
             }
-            if f.bytes > m.largest {
-                m.largest = f.bytes;
-                m.lead.owner = f.owner;
-                m.lead.words = f.words.clone();
-                m.lead.fix = f.fix.clone();
-                m.lead.fix_words = f.fix_words.clone();
-            }
+            m.members.push((
+                step.index,
+                f.bytes,
+                f.owner,
+                f.words.clone(),
+                f.fix.clone(),
+                f.fix_words.clone(),
+            ));
+            m.largest = m.largest.max(f.bytes);
+        }
+    }
+    // The fix of a merged finding is that of its earliest adding step among the members
+    // that matter (a quarter of the largest or more): the step where the mistake starts.
+    for m in &mut team {
+        let floor = m.largest / 4;
+        if let Some((_, _, owner, words, fix, fix_words)) = m
+            .members
+            .iter()
+            .filter(|x| x.1 >= floor)
+            .min_by_key(|x| (x.0, std::cmp::Reverse(x.1)))
+        {
+            m.lead.owner = *owner;
+            m.lead.words.clone_from(words);
+            m.lead.fix.clone_from(fix);
+            m.lead.fix_words = fix_words.clone();
         }
     }
     let mut leads: Vec<Lead> = team.into_iter().map(|m| m.lead).collect();
@@ -240,23 +261,25 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
         bytes: rest.iter().map(|l| l.bytes).sum(),
     };
 
-    let mut notes = Vec::new();
+    // What is not waste but could go, in one line.
+    let mut could_go = Vec::new();
     let removable: u64 = report.removable.iter().map(|r| r.bytes).sum();
     if removable > 0 {
         let kinds: Vec<&str> = report.removable.iter().map(|r| r.kind.label()).collect();
-        notes.push(format!(
-            "Not waste, but removable: {} of {} still in the final image.",
+        could_go.push(format!(
+            "{} of {} could go",
             human(removable),
             crate::explain::prose::list_words(&kinds)
         ));
     }
     if s.duplicate_bytes > 0 {
-        notes.push(format!(
-            "Not waste either: {} of identical content at more than one live path ({}).",
-            human(s.duplicate_bytes),
-            count(s.duplicate_files, "extra copy", "extra copies")
-        ));
+        could_go.push(format!("{} is duplicate content", human(s.duplicate_bytes)));
     }
+    let notes = if could_go.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!("Not waste: {}.", could_go.join("; "))]
+    };
     Conclusion {
         headline,
         base_known,

@@ -70,7 +70,7 @@ fn split_sample_explains_the_build_dependency() {
         vec![("build-deps", 1_811_454), ("package-database-churn", 669)]
     );
     let explanation = s["explanation"].as_str().unwrap();
-    assert!(explanation.starts_with("Build dependencies added then removed: 1.8 MB in 6 files added by step 3, hidden by step 5. Install, use and remove the build dependencies in one RUN (join step 3 `RUN dpkg -i -F depends /debs/…` and step 5 `RUN dpkg -P -F depends go-md2…`)"), "{explanation}");
+    assert!(explanation.starts_with("Build dependencies added then removed: 1.8 MB in 6 files added by step 3, hidden by step 5. Install, use and remove them in one RUN (join step 3 `RUN dpkg -i -F depends /debs/…` and step 5 `RUN dpkg -P -F depends go-md2…`)"), "{explanation}");
     let f = &s["findings"][0];
     assert_eq!(
         f["owner"], "unknown",
