@@ -94,6 +94,28 @@ pub fn registry_images(_: &str, _: &str, _: &Tags, _: &SourceOptions) -> Result<
     ))
 }
 
+/// Every tagged image of the local engine (`docker-daemon:`).
+#[cfg(feature = "remote")]
+pub fn engine_images() -> Result<Vec<String>> {
+    crate::source::remote::engine::list_images()
+}
+
+/// Every image of containerd, or of one namespace (`containerd:[NAMESPACE]`).
+#[cfg(feature = "remote")]
+pub fn containerd_images(namespace: &str, sources: &SourceOptions) -> Result<Vec<String>> {
+    crate::source::containerd::api::list_images(namespace, sources)
+}
+
+#[cfg(not(feature = "remote"))]
+pub fn engine_images() -> Result<Vec<String>> {
+    Err(Error::Usage("this build has no engine support (the `remote` feature)".into()))
+}
+
+#[cfg(not(feature = "remote"))]
+pub fn containerd_images(_: &str, _: &SourceOptions) -> Result<Vec<String>> {
+    Err(Error::Usage("this build has no containerd support (the `remote` feature)".into()))
+}
+
 /// The references of a `--from` file: one a line; blank lines and `#` comments
 /// skipped, surrounding blanks trimmed.
 pub fn list_file(text: &str) -> Vec<String> {
