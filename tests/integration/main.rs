@@ -19,6 +19,7 @@ mod hostile;
 mod manual;
 mod packaging;
 mod readme;
+mod scan;
 mod schema;
 mod sources;
 mod stores;
