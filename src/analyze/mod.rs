@@ -248,8 +248,7 @@ fn analyze_layered_keeping(
         None => None,
     };
     let keys: Vec<Option<CacheKey>> = if cache.is_some() || shared.is_some() {
-        plan
-            .layers
+        plan.layers
             .iter()
             .zip(&layers)
             .map(|(l, source)| {

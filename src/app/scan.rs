@@ -38,7 +38,10 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<ExitCode> {
             layerwaste::fleet::lines::parse(&path.display().to_string(), &text)?
                 .into_iter()
                 .filter(|l| matches!(l, Line::Image(_)))
-                .filter(|l| l.reference().is_some_and(|r| references.iter().any(|x| x == r)))
+                .filter(|l| {
+                    l.reference()
+                        .is_some_and(|r| references.iter().any(|x| x == r))
+                })
                 .collect()
         }
         None => Vec::new(),
@@ -138,7 +141,10 @@ fn references(args: &ScanArgs, sources: &SourceOptions) -> anyhow::Result<Vec<St
             all.extend(select::registry_images(host, prefix, &tags, sources)?);
         } else if source == "docker-daemon:" {
             all.extend(select::engine_images()?);
-        } else if let Some(namespace) = source.strip_prefix("containerd:").filter(|n| !n.starts_with("//")) {
+        } else if let Some(namespace) = source
+            .strip_prefix("containerd:")
+            .filter(|n| !n.starts_with("//"))
+        {
             all.extend(select::containerd_images(namespace, sources)?);
         } else {
             all.push(source.clone());
@@ -173,10 +179,7 @@ pub(super) struct Sink {
 }
 
 impl Sink {
-    pub(super) fn new(
-        output: Option<&std::path::Path>,
-        stdout: bool,
-    ) -> anyhow::Result<Sink> {
+    pub(super) fn new(output: Option<&std::path::Path>, stdout: bool) -> anyhow::Result<Sink> {
         let file = match output {
             Some(path) => Some((
                 path.to_path_buf(),

@@ -198,11 +198,13 @@ pub fn parse(name: &str, text: &str) -> crate::error::Result<Vec<Line>> {
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| crate::error::Error::Usage(format!(
-                "{}:{}: not a line of layerwaste scan's NDJSON: {e}",
-                crate::text::escape(name),
-                i + 1
-            )))
+            serde_json::from_str(l).map_err(|e| {
+                crate::error::Error::Usage(format!(
+                    "{}:{}: not a line of layerwaste scan's NDJSON: {e}",
+                    crate::text::escape(name),
+                    i + 1
+                ))
+            })
         })
         .collect()
 }

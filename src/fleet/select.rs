@@ -19,7 +19,11 @@ impl Tags {
     pub fn globs(globs: &[String]) -> Result<Tags> {
         let mut set = globset::GlobSetBuilder::new();
         let defaults = ["latest".to_string()];
-        let globs = if globs.is_empty() { &defaults[..] } else { globs };
+        let globs = if globs.is_empty() {
+            &defaults[..]
+        } else {
+            globs
+        };
         for g in globs {
             let glob = globset::Glob::new(g)
                 .map_err(|e| Error::Usage(format!("--tags {}: {e}", crate::text::escape(g))))?;
@@ -66,7 +70,8 @@ pub fn registry_images(
         .filter(|r| {
             prefix.is_empty()
                 || r == prefix
-                || r.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+                || r.strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
         })
         .collect();
     repositories.sort();
@@ -108,12 +113,16 @@ pub fn containerd_images(namespace: &str, sources: &SourceOptions) -> Result<Vec
 
 #[cfg(not(feature = "remote"))]
 pub fn engine_images() -> Result<Vec<String>> {
-    Err(Error::Usage("this build has no engine support (the `remote` feature)".into()))
+    Err(Error::Usage(
+        "this build has no engine support (the `remote` feature)".into(),
+    ))
 }
 
 #[cfg(not(feature = "remote"))]
 pub fn containerd_images(_: &str, _: &SourceOptions) -> Result<Vec<String>> {
-    Err(Error::Usage("this build has no containerd support (the `remote` feature)".into()))
+    Err(Error::Usage(
+        "this build has no containerd support (the `remote` feature)".into(),
+    ))
 }
 
 /// The references of a `--from` file: one a line; blank lines and `#` comments
@@ -177,14 +186,19 @@ mod tests {
 
     #[test]
     fn shards_are_stable_and_cover_everything_once() {
-        let refs: Vec<String> = (0..100).map(|i| format!("docker://r/app-{i}:latest")).collect();
+        let refs: Vec<String> = (0..100)
+            .map(|i| format!("docker://r/app-{i}:latest"))
+            .collect();
         let mut sizes = [0; 3];
         for r in &refs {
             sizes[shard_of(r, 3) as usize] += 1;
         }
         assert_eq!(sizes.iter().sum::<i32>(), 100);
         assert!(sizes.iter().all(|&s| s > 20), "{sizes:?}");
-        assert_eq!(shard_of("docker://r/app-0:latest", 3), shard_of("docker://r/app-0:latest", 3));
+        assert_eq!(
+            shard_of("docker://r/app-0:latest", 3),
+            shard_of("docker://r/app-0:latest", 3)
+        );
         assert_eq!(parse_shard("2/3", None), Ok((1, 3)));
         assert_eq!(parse_shard("3", Some("0")), Ok((0, 3)));
         assert_eq!(parse_shard("3", Some("2")), Ok((2, 3)));

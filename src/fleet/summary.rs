@@ -330,7 +330,11 @@ mod tests {
         assert_eq!(s.wasted.unique_layer_stored_bytes, 6);
         let base = &s.layers[0];
         assert_eq!(
-            (base.digest.as_str(), base.wasted_bytes, base.wasted_in_every_image),
+            (
+                base.digest.as_str(),
+                base.wasted_bytes,
+                base.wasted_in_every_image
+            ),
             ("base", 10, 4)
         );
         assert_eq!((base.fleet_wasted_bytes, base.image_count), (24, 3));

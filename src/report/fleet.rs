@@ -32,7 +32,13 @@ enum Cell {
 fn tables(s: &Summary) -> Vec<Table> {
     let layers = Table {
         title: "Layers that waste the most (over every image that carries them)",
-        head: &["layer", "wasted in one image", "in every image", "over the fleet", "images"],
+        head: &[
+            "layer",
+            "wasted in one image",
+            "in every image",
+            "over the fleet",
+            "images",
+        ],
         rows: s
             .layers
             .iter()
@@ -103,7 +109,12 @@ fn tables(s: &Summary) -> Vec<Table> {
         rows: s
             .errors
             .iter()
-            .map(|e| vec![Cell::Code(e.reference.clone()), Cell::Plain(e.error.clone())])
+            .map(|e| {
+                vec![
+                    Cell::Code(e.reference.clone()),
+                    Cell::Plain(e.error.clone()),
+                ]
+            })
             .collect(),
     };
     [layers, patterns, instructions, gate, errors]

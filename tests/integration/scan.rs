@@ -74,22 +74,39 @@ fn fleet() -> Option<&'static Fleet> {
             let at = |repo: &str| format!("docker://{registry}/{prefix}/{repo}");
             let split = sample("build-deps-split/build-deps-split.tar");
             let joined = sample("build-deps-joined/build-deps-joined.tar");
-            skopeo_push(&format!("docker-archive:{}", split.display()), &at("samples/split:latest"));
+            skopeo_push(
+                &format!("docker-archive:{}", split.display()),
+                &at("samples/split:latest"),
+            );
             // The same image under a second tag.
-            skopeo_push(&format!("docker-archive:{}", split.display()), &at("samples/split:v1"));
-            skopeo_push(&format!("docker-archive:{}", joined.display()), &at("samples/joined:latest"));
+            skopeo_push(
+                &format!("docker-archive:{}", split.display()),
+                &at("samples/split:v1"),
+            );
+            skopeo_push(
+                &format!("docker-archive:{}", joined.display()),
+                &at("samples/joined:latest"),
+            );
             if let Some(dive) = shared_image("test-docker-image.tar") {
-                skopeo_push(&format!("docker-archive:{}", dive.display()), &at("samples/dive:latest"));
+                skopeo_push(
+                    &format!("docker-archive:{}", dive.display()),
+                    &at("samples/dive:latest"),
+                );
             }
             if let Some(oci) = shared_image("test-oci-gzip-image.tar") {
-                skopeo_push(&format!("oci-archive:{}", oci.display()), &at("samples/oci-gzip:latest"));
+                skopeo_push(
+                    &format!("oci-archive:{}", oci.display()),
+                    &at("samples/oci-gzip:latest"),
+                );
             }
             for i in 0..GENERATED {
                 push_layout(&generated(i), &at(&format!("gen/app-{i:02}:latest")));
             }
             // A broken image: its own layer's blob is removed from its repository.
             let broken = Image::new(vec![gzip(
-                &Layer::new().file("only/here", format!("{}", std::process::id()).as_bytes()).finish(),
+                &Layer::new()
+                    .file("only/here", format!("{}", std::process::id()).as_bytes())
+                    .finish(),
             )]);
             push_layout(&broken, &at("broken/app:latest"));
             let url = format!(
@@ -172,27 +189,44 @@ fn every_image_matches_analyze_and_a_missing_blob_fails_only_its_image() {
     // then every figure must be equal, the estimate included.
     let cache = tempfile::tempdir().unwrap();
     let cache_arg = cache.path().to_str().unwrap();
-    let run = scan(&[&source, "--all-tags", "--jobs", "3", "--cache", cache_arg], &[]);
+    let run = scan(
+        &[&source, "--all-tags", "--jobs", "3", "--cache", cache_arg],
+        &[],
+    );
     assert_eq!(run.summary()["reads"]["layers_from_cache"], 0);
     assert_eq!(run.code, 2, "one image is broken: {}", run.stderr);
     let errors: Vec<&Value> = run.lines.iter().filter(|l| l["type"] == "error").collect();
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(errors[0]["reference"], f.broken.as_str());
-    assert!(errors[0]["error"].as_str().unwrap().contains("blob"), "{}", errors[0]);
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("blob"),
+        "{}",
+        errors[0]
+    );
     let images = run.images();
     assert!(images.len() >= 20, "{} images", images.len());
     for (reference, line) in &images {
         let out = layerwaste()
-            .args(["analyze", reference, "--format", "json", "--quiet", "--cache", cache_arg])
+            .args([
+                "analyze", reference, "--format", "json", "--quiet", "--cache", cache_arg,
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{reference}");
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
         let s = &report["summary"];
-        for key in ["total_bytes", "final_bytes", "wasted_bytes", "wasted_pull_bytes"] {
+        for key in [
+            "total_bytes",
+            "final_bytes",
+            "wasted_bytes",
+            "wasted_pull_bytes",
+        ] {
             assert_eq!(line[key], s[key], "{reference}: {key}");
         }
-        assert_eq!(line["digest"], report["image"]["manifest_digest"], "{reference}");
+        assert_eq!(
+            line["digest"], report["image"]["manifest_digest"],
+            "{reference}"
+        );
         let steps: Vec<(&Value, &Value)> = report["steps"]
             .as_array()
             .unwrap()
@@ -256,12 +290,30 @@ fn merged_shards_equal_one_run() {
         // Shard 2 from JOB_COMPLETION_INDEX (0-based), as an Indexed Job runs it.
         let run = if k == 2 {
             scan(
-                &[&source, "--all-tags", "--shard", "3", "--output", &file_arg, "--cache", cache_arg],
+                &[
+                    &source,
+                    "--all-tags",
+                    "--shard",
+                    "3",
+                    "--output",
+                    &file_arg,
+                    "--cache",
+                    cache_arg,
+                ],
                 &[("JOB_COMPLETION_INDEX", &index)],
             )
         } else {
             scan(
-                &[&source, "--all-tags", "--shard", &shard, "--output", &file_arg, "--cache", cache_arg],
+                &[
+                    &source,
+                    "--all-tags",
+                    "--shard",
+                    &shard,
+                    "--output",
+                    &file_arg,
+                    "--cache",
+                    cache_arg,
+                ],
                 &[],
             )
         };
@@ -269,14 +321,25 @@ fn merged_shards_equal_one_run() {
         count += run.lines.len() - 1;
         files.push(file);
     }
-    assert_eq!(count, whole.lines.len() - 1, "the shards cover every image once");
+    assert_eq!(
+        count,
+        whole.lines.len() - 1,
+        "the shards cover every image once"
+    );
     let out = layerwaste().arg("merge").args(&files).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "the broken image is in one shard");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the broken image is in one shard"
+    );
     let merged = parse(&out.stdout);
     assert_eq!(merged.len(), 1);
     assert_eq!(without_reads(&merged[0]), without_reads(whole.summary()));
     // For people: the same summary, escaped, in both renderings.
-    for (format, needle) in [("markdown", "# layerwaste fleet summary"), ("html", "<!DOCTYPE html>")] {
+    for (format, needle) in [
+        ("markdown", "# layerwaste fleet summary"),
+        ("html", "<!DOCTYPE html>"),
+    ] {
         let out = layerwaste()
             .arg("merge")
             .args(&files)
@@ -309,7 +372,10 @@ fn a_second_run_with_the_cache_reads_no_layer_again() {
     assert_eq!(reads(&first), (unique, 0, occurrences - unique));
     let second = scan(&[&source, "--cache", cache_arg, "--jobs", "4"], &[]);
     assert_eq!(reads(&second), (0, unique, occurrences - unique));
-    assert_eq!(without_reads(first.summary()), without_reads(second.summary()));
+    assert_eq!(
+        without_reads(first.summary()),
+        without_reads(second.summary())
+    );
 }
 
 #[test]
@@ -324,11 +390,20 @@ fn resume_skips_what_an_earlier_run_did_and_lists_are_read() {
     let kept: Vec<String> = whole.lines[..5].iter().map(|l| l.to_string()).collect();
     std::fs::write(&earlier, kept.join("\n")).unwrap();
     let resumed = scan(
-        &[&source, "--resume", earlier.to_str().unwrap(), "--cache", cache_arg],
+        &[
+            &source,
+            "--resume",
+            earlier.to_str().unwrap(),
+            "--cache",
+            cache_arg,
+        ],
         &[],
     );
     assert_eq!(resumed.lines.len() as u64, GENERATED - 5 + 1);
-    assert_eq!(without_reads(resumed.summary()), without_reads(whole.summary()));
+    assert_eq!(
+        without_reads(resumed.summary()),
+        without_reads(whole.summary())
+    );
 
     // --from: references of any form, comments and blank lines skipped, `-` is stdin.
     let list = format!(
@@ -343,17 +418,31 @@ fn resume_skips_what_an_earlier_run_did_and_lists_are_read() {
         .write_stdin(list)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "two images are over a 1-byte gate");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "two images are over a 1-byte gate"
+    );
     let lines = parse(&out.stdout);
     assert_eq!(lines.len(), 4);
     let summary = lines.last().unwrap();
     // build-deps-joined wastes nothing.
-    assert_eq!(summary["over_gate"].as_array().unwrap().len(), 2, "{summary}");
+    assert_eq!(
+        summary["over_gate"].as_array().unwrap().len(),
+        2,
+        "{summary}"
+    );
     let split = lines
         .iter()
-        .find(|l| l["reference"].as_str().is_some_and(|r| r.ends_with("split.tar")))
+        .find(|l| {
+            l["reference"]
+                .as_str()
+                .is_some_and(|r| r.ends_with("split.tar"))
+        })
         .unwrap();
     let report = analyze_json(Path::new(split["reference"].as_str().unwrap()), &[]);
     assert_eq!(split["wasted_bytes"], report["summary"]["wasted_bytes"]);
-    assert!(split["findings"][0]["fix"].as_str().is_some_and(|f| !f.is_empty()));
+    assert!(split["findings"][0]["fix"]
+        .as_str()
+        .is_some_and(|f| !f.is_empty()));
 }

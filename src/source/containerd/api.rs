@@ -604,7 +604,11 @@ pub fn list_images(namespace: &str, sources: &SourceOptions) -> Result<Vec<Strin
     Ok(catalog
         .iter()
         .filter(|(ns, _)| namespace.is_empty() || ns.as_str() == namespace)
-        .flat_map(|(ns, images)| images.keys().map(move |name| format!("containerd://{ns}/{name}")))
+        .flat_map(|(ns, images)| {
+            images
+                .keys()
+                .map(move |name| format!("containerd://{ns}/{name}"))
+        })
         .collect())
 }
 

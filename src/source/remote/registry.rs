@@ -217,10 +217,12 @@ impl Lister {
             Reference::with_tag(self.registry.clone(), repository.to_string(), "x".into());
         self.pages(&format!("{repository}: its tag list"), |last| {
             self.rt
-                .block_on(
-                    self.client
-                        .list_tags(&reference, &self.credentials.auth, Some(PAGE), last),
-                )
+                .block_on(self.client.list_tags(
+                    &reference,
+                    &self.credentials.auth,
+                    Some(PAGE),
+                    last,
+                ))
                 .map(|r| r.tags)
         })
     }
@@ -233,13 +235,16 @@ impl Lister {
         let mut all: Vec<String> = Vec::new();
         for _ in 0..MAX_PAGES {
             let last = all.last().cloned();
-            let names = page(last.as_deref()).map_err(|e| {
-                self.fail(what, describe(&e, what, &self.credentials, self.plain))
-            })?;
+            let names = page(last.as_deref())
+                .map_err(|e| self.fail(what, describe(&e, what, &self.credentials, self.plain)))?;
             let full = names.len() >= PAGE;
             let before = all.len();
             // A registry that ignores `last` would repeat the first page.
-            all.extend(names.into_iter().filter(|n| last.as_deref() < Some(n.as_str())));
+            all.extend(
+                names
+                    .into_iter()
+                    .filter(|n| last.as_deref() < Some(n.as_str())),
+            );
             if !full || all.len() == before {
                 return Ok(all);
             }
