@@ -267,10 +267,10 @@ fi
 if want scan; then
   # issue 13: 100 images sharing one 100 MB gzip base (100 files of 1 MB, random, so
   # gzip cannot shrink them; a second base layer deletes 10 of them) and each adding a
-  # small layer of its own, all in one OCI layout (oci:DIR:app-N). `scan` reads the
+  # small layer of its own, one OCI layout each (oci:DIR/app-N, blobs hard-linked). `scan` reads the
   # base once; 100 `analyze` runs read it 100 times.
   fleet=$out/scan-fleet
-  if [ ! -f "$fleet/index.json" ]; then
+  if [ ! -f "$fleet/done" ]; then
     echo "== writing $fleet (100 images on a 100 MB base)" >&2
     python3 - "$fleet" <<'PY'
 import gzip, hashlib, io, json, os, random, sys, tarfile
@@ -308,11 +308,20 @@ for n in range(100):
     md, ms = blob(manifest)
     manifests.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
         "annotations": {"org.opencontainers.image.ref.name": f"app-{n}"}})
-with open(f"{root}/oci-layout", "w") as f: f.write('{"imageLayoutVersion":"1.0.0"}')
-with open(f"{root}/index.json", "w") as f: json.dump({"schemaVersion": 2, "manifests": manifests}, f)
+# One layout per image (oci:DIR), their blobs hard links to the shared ones.
+for n, m in enumerate(manifests):
+    d = f"{root}/app-{n}"
+    os.makedirs(f"{d}/blobs/sha256", exist_ok=True)
+    doc = json.load(open(f"{root}/blobs/sha256/{m['digest'][7:]}"))
+    for digest in [m["digest"], doc["config"]["digest"]] + [l["digest"] for l in doc["layers"]]:
+        dst = f"{d}/blobs/sha256/{digest[7:]}"
+        if not os.path.exists(dst): os.link(f"{root}/blobs/sha256/{digest[7:]}", dst)
+    with open(f"{d}/oci-layout", "w") as f: f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(f"{d}/index.json", "w") as f: json.dump({"schemaVersion": 2, "manifests": [m]}, f)
+with open(f"{root}/done", "w") as f: f.write("ok")
 PY
   fi
-  for n in $(seq 0 99); do echo "oci:$fleet:app-$n"; done >"$out/scan-fleet.list"
+  for n in $(seq 0 99); do echo "oci:$fleet/app-$n"; done >"$out/scan-fleet.list"
   echo "== scan: 100 images on one base, one scan vs 100 analyze runs" >&2
   for r in $(seq "$runs"); do
     run scan layerwaste-scan "$lw" scan --from "$out/scan-fleet.list" --quiet --output "$out/logs/scan.ndjson"
