@@ -104,7 +104,7 @@ pub(super) fn outcome(summary: &Summary) -> ExitCode {
 fn analyze_options(args: &ScanArgs, gate: &Gate) -> Options {
     let defaults = Options::default();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut explain = defaults.explain.clone();
+    let mut explain = defaults.explain;
     explain.top = gate.top.unwrap_or(explain.top);
     Options {
         plan: PlanOptions {
