@@ -3,7 +3,7 @@
 # header walk and a bare parallel inflate), in alternation, on real and synthetic images.
 #
 # Usage: scripts/bench.sh [CASE...]     CASE: big whiteouts gzip zstd scaling cache explore
-#                                      stores html (default: all of them)
+#                                      stores html scan (default: all of them)
 # Env:   RUNS=5           rounds; every tool of a case runs once per round, in turn
 #        IMAGES=DIR       real images (default /work/bench-images; built with
 #                         scripts/build-bench-images.sh when missing, which needs root)
@@ -31,7 +31,7 @@ images=${IMAGES:-/work/bench-images}
 out=$(realpath -m "${OUT:-target/bench}")
 scaling=${SCALING:-100000 300000 1000000}
 cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore stores html)
+[ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore stores html scan)
 mkdir -p "$out/logs"
 results=$out/results.tsv
 : >"$results"
@@ -285,6 +285,78 @@ PY
       run stores layerwaste-cstorage "$lw" analyze "containers-storage:[$cs]localhost/bench/big:latest" --format json --quiet
     done
   fi
+fi
+
+if want scan; then
+  # issue 13: 100 images sharing one 100 MB gzip base (100 files of 1 MB, random, so
+  # gzip cannot shrink them; a second base layer deletes 10 of them) and each adding a
+  # small layer of its own, one OCI layout each (oci:DIR/app-N, blobs hard-linked). `scan` reads the
+  # base once; 100 `analyze` runs read it 100 times.
+  fleet=$out/scan-fleet
+  if [ ! -f "$fleet/done" ]; then
+    echo "== writing $fleet (100 images on a 100 MB base)" >&2
+    python3 - "$fleet" <<'PY'
+import gzip, hashlib, io, json, os, random, sys, tarfile
+root = sys.argv[1]
+os.makedirs(f"{root}/blobs/sha256", exist_ok=True)
+def blob(data):
+    d = hashlib.sha256(data).hexdigest()
+    with open(f"{root}/blobs/sha256/{d}", "wb") as f: f.write(data)
+    return "sha256:" + d, len(data)
+def layer(files):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, data in files:
+            info = tarfile.TarInfo(name); info.size, info.mtime = len(data), 0
+            t.addfile(info, io.BytesIO(data))
+    tar = buf.getvalue()
+    diff = "sha256:" + hashlib.sha256(tar).hexdigest()
+    digest, size = blob(gzip.compress(tar, compresslevel=1, mtime=0))
+    return {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest, "size": size}, diff
+rnd = random.Random(13)
+base = [layer([(f"opt/base/f{i:03}", rnd.randbytes(1 << 20)) for i in range(100)]),
+        layer([(f"opt/base/.wh.f{i:03}", b"") for i in range(10)])]
+manifests = []
+for n in range(100):
+    own = layer([(f"app/{n}/bin", rnd.randbytes(4096)), (f"app/{n}/tmp", rnd.randbytes(2048))])
+    fix = layer([(f"app/{n}/.wh.tmp", b"")])
+    layers = base + [own, fix]
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": [d for _, d in layers]},
+        "history": [{"created_by": f"/bin/sh -c step {i}"} for i in range(len(layers))]}).encode()
+    cd, cs = blob(config)
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+        "layers": [l for l, _ in layers]}).encode()
+    md, ms = blob(manifest)
+    manifests.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+        "annotations": {"org.opencontainers.image.ref.name": f"app-{n}"}})
+# One layout per image (oci:DIR), their blobs hard links to the shared ones.
+for n, m in enumerate(manifests):
+    d = f"{root}/app-{n}"
+    os.makedirs(f"{d}/blobs/sha256", exist_ok=True)
+    doc = json.load(open(f"{root}/blobs/sha256/{m['digest'][7:]}"))
+    for digest in [m["digest"], doc["config"]["digest"]] + [l["digest"] for l in doc["layers"]]:
+        dst = f"{d}/blobs/sha256/{digest[7:]}"
+        if not os.path.exists(dst): os.link(f"{root}/blobs/sha256/{digest[7:]}", dst)
+    with open(f"{d}/oci-layout", "w") as f: f.write('{"imageLayoutVersion":"1.0.0"}')
+    with open(f"{d}/index.json", "w") as f: json.dump({"schemaVersion": 2, "manifests": [m]}, f)
+with open(f"{root}/done", "w") as f: f.write("ok")
+PY
+  fi
+  for n in $(seq 0 99); do echo "oci:$fleet/app-$n"; done >"$out/scan-fleet.list"
+  echo "== scan: 100 images on one base, one scan vs 100 analyze runs" >&2
+  for r in $(seq "$runs"); do
+    run scan layerwaste-scan "$lw" scan --from "$out/scan-fleet.list" --quiet --output "$out/logs/scan.ndjson"
+    run scan layerwaste-100x-analyze bash -c \
+      'while read -r i; do "$0" analyze "$i" --format json --quiet >/dev/null || exit 1; done <"$1"' \
+      "$lw" "$out/scan-fleet.list"
+  done
+  python3 - "$out/logs/scan.ndjson" <<'PY' >&2
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1])][-1]
+print(f"  scan: {s['analysed']} images, reads {s['reads']}, wasted per image {s['wasted']['per_image_bytes']}, per unique layer {s['wasted']['unique_layer_bytes']}")
+PY
 fi
 
 # --- summary ------------------------------------------------------------------------------

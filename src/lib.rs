@@ -13,6 +13,7 @@
 //! - [`model`]: replay the layers in order: the waste model and the gate's arithmetic;
 //! - [`explain`]: reasons, findings, Dockerfile lines, diff, and the report model;
 //! - [`analyze`]: the pipeline that runs the stages above for one image;
+//! - [`fleet`]: many images at once (`scan`), one line each and the fleet's summary;
 //! - [`report`]: renderers only (table, JSON, markdown, SARIF, GitHub annotations).
 
 pub mod error;
@@ -30,6 +31,8 @@ pub mod model;
 pub mod explain;
 
 pub mod analyze;
+
+pub mod fleet;
 
 pub mod report;
 

@@ -1,5 +1,6 @@
 //! The pipeline: source → walk (parallel) → model (sequential replay) → report.
 
+pub mod shared;
 mod stream;
 
 use std::collections::{BTreeMap, HashMap};
@@ -86,6 +87,28 @@ pub fn analyze(spec: &str, options: &Options, progress: &dyn Progress) -> Result
     Ok(report)
 }
 
+/// [`analyze`] for one image of many (`layerwaste scan`): a layer that `shared` holds
+/// is copied instead of read, and a layer read here is offered to it for the others.
+/// An image that can only be read as one stream does not share.
+pub fn analyze_sharing(
+    spec: &str,
+    options: &Options,
+    shared: &shared::SharedLayers,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    let mut report = match source::open(spec, &options.plan, &options.source)? {
+        Opened::Layered(image) => {
+            analyze_layered_keeping(*image, options, progress, false, Some(shared))
+                .map(|a| a.report)
+        }
+        Opened::Stream(input) => {
+            stream::analyze_stream(input, options, progress, false).map(|a| a.report)
+        }
+    }?;
+    report.image.source = spec.to_string();
+    Ok(report)
+}
+
 /// An analysis with what the report was built from, for a renderer that shows more
 /// than the report holds (the explorer): the finished replay, the step alignment, and
 /// every layer's index in layer order.
@@ -100,7 +123,7 @@ pub struct Analysis {
 /// layer's index at once, which [`analyze`] frees layer by layer.
 pub fn analyze_full(spec: &str, options: &Options, progress: &dyn Progress) -> Result<Analysis> {
     let mut analysis = match source::open(spec, &options.plan, &options.source)? {
-        Opened::Layered(image) => analyze_layered_keeping(*image, options, progress, true),
+        Opened::Layered(image) => analyze_layered_keeping(*image, options, progress, true, None),
         Opened::Stream(input) => stream::analyze_stream(input, options, progress, true),
     }?;
     analysis.report.image.source = spec.to_string();
@@ -202,7 +225,7 @@ pub fn analyze_layered(
     options: &Options,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    analyze_layered_keeping(image, options, progress, false).map(|a| a.report)
+    analyze_layered_keeping(image, options, progress, false, None).map(|a| a.report)
 }
 
 fn analyze_layered_keeping(
@@ -210,6 +233,7 @@ fn analyze_layered_keeping(
     options: &Options,
     progress: &dyn Progress,
     keep_indexes: bool,
+    shared: Option<&shared::SharedLayers>,
 ) -> Result<Analysis> {
     let LayeredImage { name, plan, layers } = image;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -223,17 +247,17 @@ fn analyze_layered_keeping(
         })?),
         None => None,
     };
-    let keys: Vec<Option<CacheKey>> = match &cache {
-        Some(_) => plan
-            .layers
+    let keys: Vec<Option<CacheKey>> = if cache.is_some() || shared.is_some() {
+        plan.layers
             .iter()
             .zip(&layers)
             .map(|(l, source)| {
                 let digest = l.digest.as_deref();
                 CacheKey::new(l.diff_id.as_deref(), digest, source.size(), &options.walk)
             })
-            .collect(),
-        None => vec![None; layers.len()],
+            .collect()
+    } else {
+        vec![None; layers.len()]
     };
     let mut order: Vec<usize> = (0..layers.len()).collect();
     order.sort_by(|&a, &b| layers[b].size().cmp(&layers[a].size()).then(a.cmp(&b)));
@@ -252,36 +276,27 @@ fn analyze_layered_keeping(
             let (layer, cancel) = (&layers[i], &cancel);
             let walk = &options.walk;
             let cached = cache.as_ref().zip(keys[i].as_ref());
+            let sharing = shared.zip(keys[i].as_ref());
             scope.spawn(move |_| {
-                if let Some(index) = cached.and_then(|(c, k)| c.load(k, walk.max_entries)) {
-                    progress.advance(layer.size());
-                    progress.layer_done();
-                    let _ = tx.send((i, Ok(index)));
-                    return;
-                }
-                let result = match layer {
-                    LayerSource::File(location) => {
-                        walk::walk_blob(location, walk, progress, cancel)
+                let read = || -> std::result::Result<(LayerIndex, shared::Origin), WalkError> {
+                    if let Some(index) = cached.and_then(|(c, k)| c.load(k, walk.max_entries)) {
+                        progress.advance(layer.size());
+                        return Ok((index, shared::Origin::Cache));
                     }
-                    LayerSource::Stream { open, .. } => open()
-                        .map_err(|e| WalkError {
-                            why: format!("cannot open: {e}"),
-                            entry: None,
-                        })
-                        .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
-                    LayerSource::TarSplit { path, size } => {
-                        let index = walk::walk_tar_split(path, walk, progress, cancel);
-                        progress.advance(*size);
-                        index
+                    let index = read_layer(layer, walk, progress, cancel)?;
+                    if let Some((cache, key)) = cached {
+                        // Only a blob whose length the key names: a stream of unknown
+                        // size is not cached. Failing to cache never fails the analysis.
+                        if index.blob_bytes == layer.size() {
+                            let _ = cache.store(key, &index);
+                        }
                     }
+                    Ok((index, shared::Origin::Read))
                 };
-                if let (Some((cache, key)), Ok(index)) = (cached, &result) {
-                    // Only a blob whose length the key names: a stream of unknown size
-                    // is not cached. Failing to cache never fails the analysis.
-                    if index.blob_bytes == layer.size() {
-                        let _ = cache.store(key, index);
-                    }
-                }
+                let result = match sharing {
+                    Some((shared, key)) => shared.get_or_read(key, read),
+                    None => read().map(|(index, _)| index),
+                };
                 progress.layer_done();
                 let _ = tx.send((i, result));
             });
@@ -325,6 +340,29 @@ fn analyze_layered_keeping(
     }
     release_free_pages();
     finish(&name, plan, replay, facts, warnings, options, kept)
+}
+
+/// Walks one layer from its source.
+fn read_layer(
+    layer: &LayerSource,
+    walk: &WalkOptions,
+    progress: &dyn Progress,
+    cancel: &AtomicBool,
+) -> std::result::Result<LayerIndex, WalkError> {
+    match layer {
+        LayerSource::File(location) => walk::walk_blob(location, walk, progress, cancel),
+        LayerSource::Stream { open, .. } => open()
+            .map_err(|e| WalkError {
+                why: format!("cannot open: {e}"),
+                entry: None,
+            })
+            .and_then(|mut r| walk::walk_stream(&mut r, walk, progress, cancel)),
+        LayerSource::TarSplit { path, size } => {
+            let index = walk::walk_tar_split(path, walk, progress, cancel);
+            progress.advance(*size);
+            index
+        }
+    }
 }
 
 /// Gives the pages that the walk and the re-read freed back to the system before the

@@ -46,6 +46,116 @@ pub enum Command {
     /// Browse an image in the terminal: steps, files, and why each byte is wasted
     /// (docs/explore.md). Takes the image and source flags of `analyze`
     Explore(Box<AnalyzeArgs>),
+    /// Audit a fleet: every image of a registry (or of a list), one NDJSON line each and
+    /// a summary: the shared layers, patterns and instructions that waste the most
+    /// (docs/fleet.md)
+    Scan(Box<ScanArgs>),
+    /// Combine the NDJSON of `scan` shards into the summary one unsharded run gives
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FleetFormat {
+    /// One JSON object per image as it finishes, then the summary (docs/fleet.md)
+    Ndjson,
+    /// The summary for people, as Markdown
+    Markdown,
+    /// The summary for people, as one self-contained HTML page
+    Html,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// Where the images are: `docker://HOST[/PREFIX]` (every repository under PREFIX in
+    /// the registry's catalog), `docker-daemon:` (every image of the local engine),
+    /// `containerd:[NAMESPACE]` (every image of containerd, or of one namespace), or
+    /// any single image `analyze` takes
+    pub sources: Vec<String>,
+
+    /// Also read image references from FILE, one a line, any form `analyze` takes
+    /// (`-`: stdin; blank lines and `#` comments skipped). Repeatable
+    #[arg(long = "from", value_name = "FILE")]
+    pub from: Vec<String>,
+
+    /// For registry sources: the tags to take (a glob, repeatable) [default: latest]
+    #[arg(long, value_name = "GLOB", conflicts_with = "all_tags")]
+    pub tags: Vec<String>,
+
+    /// For registry sources: take every tag
+    #[arg(long)]
+    pub all_tags: bool,
+
+    /// What stdout gets
+    #[arg(long, short = 'f', value_enum, default_value_t = FleetFormat::Ndjson)]
+    pub format: FleetFormat,
+
+    /// Also write the NDJSON (image lines and the summary) to FILE
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Images read at once
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub jobs: usize,
+
+    /// Worker threads per image for reading layers (default: the cores shared out
+    /// over --jobs)
+    #[arg(long, short = 'j', value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+
+    /// Memory for layer indexes kept for the images that share them (20MB, 1GiB, …)
+    #[arg(long, value_name = "SIZE", value_parser = parse_size,
+          default_value_t = layerwaste::analyze::shared::DEFAULT_BUDGET)]
+    pub shared_memory: u64,
+
+    /// Keep each layer's index in DIR, keyed by its diff ID, and reuse it on later runs
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+
+    /// Skip the images an earlier run's NDJSON already has an image line for (their
+    /// lines count in this run's summary); failed ones are tried again
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+
+    /// Take only shard K of N (K from 1 to N), chosen by a hash of each reference.
+    /// `--shard N` takes K from JOB_COMPLETION_INDEX (0-based: index 0 is shard 1)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
+    /// For multi-platform images: which one, as os/arch[/variant]
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = parse_platform)]
+    pub platform: Option<Platform>,
+
+    /// A registry (HOST or HOST:PORT) that may be reached over plain HTTP; localhost and
+    /// 127.0.0.1 always may. Repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+
+    /// containerd's socket, for containerd sources (default: $CONTAINERD_ADDRESS, then
+    /// /run/containerd/containerd.sock)
+    #[arg(long, value_name = "SOCKET")]
+    pub containerd_address: Option<PathBuf>,
+
+    /// No progress on stderr
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// NDJSON files written by `scan` (`--output`, or its stdout), one per shard
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+
+    /// What stdout gets: the summary line (ndjson), or the summary for people
+    #[arg(long, short = 'f', value_enum, default_value_t = FleetFormat::Ndjson)]
+    pub format: FleetFormat,
+
+    /// Also write every image line and the summary, as NDJSON, to FILE
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,8 @@ mod analyze;
 mod diff;
 mod explore;
 mod manual;
+mod merge;
+mod scan;
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -54,6 +56,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Completions { shell } => manual::completions(shell, &mut io::stdout().lock()),
         Command::Man => manual::man(&mut io::stdout().lock()),
         Command::Explore(args) => explore::run(&args),
+        Command::Scan(args) => scan::run(&args),
+        Command::Merge(args) => merge::run(&args),
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod codeclimate;
 pub mod diff;
 pub mod explore;
+pub mod fleet;
 pub mod github;
 pub mod html;
 pub mod json;

@@ -51,7 +51,7 @@ pub struct LayerCache {
 }
 
 /// What identifies one layer's index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CacheKey {
     bytes: Vec<u8>,
     file_name: String,

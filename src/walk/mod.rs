@@ -69,8 +69,9 @@ pub struct Entry {
     pub meta: Meta,
 }
 
-/// Everything the model needs from one layer, in tar order.
-#[derive(Debug, Default)]
+/// Everything the model needs from one layer, in tar order. `Clone` for the in-run
+/// store of shared layers (`analyze::shared`), which hands one index to many images.
+#[derive(Debug, Default, Clone)]
 pub struct LayerIndex {
     pub entries: Vec<Entry>,
     names: Vec<u8>,

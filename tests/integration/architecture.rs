@@ -12,7 +12,7 @@ use crate::common::root;
 /// each other.
 const LEAVES: &[&str] = &["error", "text", "progress"];
 const ROOMS: &[&str] = &[
-    "format", "source", "walk", "model", "explain", "analyze", "report",
+    "format", "source", "walk", "model", "explain", "analyze", "fleet", "report",
 ];
 
 fn rank(room: &str) -> Option<usize> {

@@ -22,6 +22,7 @@ mod manual;
 mod packaging;
 mod patterns;
 mod readme;
+mod scan;
 mod schema;
 mod sources;
 mod stores;

@@ -572,6 +572,46 @@ pub fn address(sources: &SourceOptions) -> PathBuf {
     }
 }
 
+/// Every image of containerd (of `namespace`, or of all when it is empty), as
+/// `containerd://NAMESPACE/NAME`, for `layerwaste scan containerd:[NAMESPACE]`.
+pub fn list_images(namespace: &str, sources: &SourceOptions) -> Result<Vec<String>> {
+    let socket = address(sources);
+    let fail = |why: String| Error::Store {
+        image: format!("containerd:{namespace}"),
+        store: format!("containerd at {}", socket.display()),
+        why,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("layerwaste-containerd")
+        .enable_all()
+        .build()
+        .map(Arc::new)
+        .map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
+    let sender = runtime
+        .block_on(Client::connect(socket.clone()))
+        .map_err(|e| fail(connect_advice(&socket, &e)))?;
+    let client = Client {
+        runtime: Arc::clone(&runtime),
+        sender,
+    };
+    let catalog = client
+        .catalog()
+        .map_err(|e| fail(format!("listing images: {e}")))?;
+    if !namespace.is_empty() && !catalog.contains_key(namespace) {
+        return Err(fail(format!("no namespace {namespace:?}")));
+    }
+    Ok(catalog
+        .iter()
+        .filter(|(ns, _)| namespace.is_empty() || ns.as_str() == namespace)
+        .flat_map(|(ns, images)| {
+            images
+                .keys()
+                .map(move |name| format!("containerd://{ns}/{name}"))
+        })
+        .collect())
+}
+
 /// Opens `containerd://[NAMESPACE/]NAME`. `spec` is what the user typed.
 pub fn open(
     spec: &str,

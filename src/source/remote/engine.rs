@@ -68,6 +68,40 @@ pub fn open(spec: &str, name: &str, explicit: bool) -> Result<StreamInput> {
     })
 }
 
+/// Every tagged image of the engine at DOCKER_HOST, as `docker-daemon:REPO:TAG`, for
+/// `layerwaste scan docker-daemon:`. Untagged images (dangling layers of builds) are
+/// left out: nothing pulls them by name.
+pub fn list_images() -> Result<Vec<String>> {
+    let endpoint = endpoint();
+    let fail = |why: String| Error::Engine {
+        image: "docker-daemon:".to_string(),
+        endpoint: endpoint.clone(),
+        why,
+    };
+    let rt = runtime(1).map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
+    let listed = rt.block_on(async {
+        let docker = Docker::connect_with_defaults()
+            .map_err(|e| no_engine(&e, "docker-daemon:", true))?
+            .negotiate_version()
+            .await
+            .map_err(|e| no_engine(&e, "docker-daemon:", true))?;
+        docker
+            .list_images(None::<bollard::query_parameters::ListImagesOptions>)
+            .await
+            .map_err(|e| format!("cannot list the images: {}", describe(&e)))
+    });
+    let mut names: Vec<String> = listed
+        .map_err(fail)?
+        .into_iter()
+        .flat_map(|i| i.repo_tags)
+        .filter(|t| t != "<none>:<none>")
+        .map(|t| format!("docker-daemon:{t}"))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
 /// The name to export. Exporting a repository without a tag would save every tag of
 /// it (several images in one archive), so a bare repository means `:latest`, as it does
 /// for `inspect`. An ID, or a prefix of one, exports by the full ID: the image the

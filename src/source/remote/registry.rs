@@ -55,24 +55,7 @@ pub fn open(
         why,
     };
     let plain = plain_http_allowed(&registry, &sources.insecure_registries);
-    // reqwest is built without a default TLS provider so that ring, not aws-lc-rs
-    // (cmake, minutes of build), does the crypto. Installing twice is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = ClientConfig {
-        protocol: if plain {
-            ClientProtocol::HttpsExcept(vec![registry.clone()])
-        } else {
-            ClientProtocol::Https
-        },
-        // Platforms are chosen by layout::plan, like for any other index.
-        platform_resolver: None,
-        connect_timeout: Some(Duration::from_secs(30)),
-        // A registry that stops sending mid-layer is an error, not a hang.
-        read_timeout: Some(Duration::from_secs(120)),
-        ..Default::default()
-    };
-    let client =
-        Client::try_from(config).map_err(|e| fail(format!("cannot set up a client: {e}")))?;
+    let client = client_for(&registry, plain).map_err(fail)?;
     let credentials = Credentials::find(&registry);
     let rt =
         runtime(NETWORK_WORKERS).map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
@@ -142,6 +125,135 @@ pub fn open(
         plan,
         layers,
     })
+}
+
+/// A client for `registry`, over plain HTTP when `plain`.
+fn client_for(registry: &str, plain: bool) -> std::result::Result<Client, String> {
+    // reqwest is built without a default TLS provider so that ring, not aws-lc-rs
+    // (cmake, minutes of build), does the crypto. Installing twice is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = ClientConfig {
+        protocol: if plain {
+            ClientProtocol::HttpsExcept(vec![registry.to_string()])
+        } else {
+            ClientProtocol::Https
+        },
+        // Platforms are chosen by layout::plan, like for any other index.
+        platform_resolver: None,
+        connect_timeout: Some(Duration::from_secs(30)),
+        // A registry that stops sending mid-layer is an error, not a hang.
+        read_timeout: Some(Duration::from_secs(120)),
+        ..Default::default()
+    };
+    Client::try_from(config).map_err(|e| format!("cannot set up a client: {e}"))
+}
+
+/// Entries asked for per page of `/v2/_catalog` and of a tag list.
+const PAGE: usize = 200;
+
+/// Pages followed at most, so a registry that keeps answering with full pages cannot
+/// keep a listing going for ever.
+const MAX_PAGES: usize = 10_000;
+
+/// The repositories and tags of one registry, for `layerwaste scan docker://HOST[/PREFIX]`,
+/// with the same client, credentials and plain-HTTP rule as [`open`].
+///
+/// Pages are followed with `n` and `last` (distribution's pagination): a page as long
+/// as asked for means there may be more, so the next starts after its last name. The
+/// `Link` header that registries also send says the same; oci-client does not expose
+/// it, and following `last` reaches the same pages.
+pub struct Lister {
+    registry: String,
+    client: Client,
+    rt: Arc<Runtime>,
+    credentials: Credentials,
+    plain: bool,
+}
+
+impl Lister {
+    pub fn new(registry: &str, sources: &SourceOptions) -> Result<Lister> {
+        let fail = |why: String| Error::Registry {
+            reference: format!("docker://{registry}"),
+            registry: registry.to_string(),
+            why,
+        };
+        let plain = plain_http_allowed(registry, &sources.insecure_registries);
+        let client = client_for(registry, plain).map_err(fail)?;
+        let rt = runtime(1).map_err(|e| fail(format!("cannot start the I/O runtime: {e}")))?;
+        Ok(Lister {
+            registry: registry.to_string(),
+            client,
+            rt,
+            credentials: Credentials::find(registry),
+            plain,
+        })
+    }
+
+    fn fail(&self, what: &str, why: String) -> Error {
+        Error::Registry {
+            reference: format!("docker://{}/{what}", self.registry),
+            registry: self.registry.clone(),
+            why,
+        }
+    }
+
+    /// Every repository of the catalog, in the registry's order.
+    pub fn repositories(&self) -> Result<Vec<String>> {
+        // The catalog is not a repository's; any name gives oci-client the registry.
+        let reference = Reference::with_tag(self.registry.clone(), "catalog".into(), "x".into());
+        self.pages("/v2/_catalog", |last| {
+            self.rt
+                .block_on(
+                    self.client
+                        .catalog(&reference, &self.credentials.auth, Some(PAGE), last),
+                )
+                .map(|r| r.repositories)
+        })
+    }
+
+    /// Every tag of `repository`.
+    pub fn tags(&self, repository: &str) -> Result<Vec<String>> {
+        let reference =
+            Reference::with_tag(self.registry.clone(), repository.to_string(), "x".into());
+        self.pages(&format!("{repository}: its tag list"), |last| {
+            self.rt
+                .block_on(self.client.list_tags(
+                    &reference,
+                    &self.credentials.auth,
+                    Some(PAGE),
+                    last,
+                ))
+                .map(|r| r.tags)
+        })
+    }
+
+    fn pages(
+        &self,
+        what: &str,
+        mut page: impl FnMut(Option<&str>) -> std::result::Result<Vec<String>, OciDistributionError>,
+    ) -> Result<Vec<String>> {
+        let mut all: Vec<String> = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let last = all.last().cloned();
+            let names = page(last.as_deref())
+                .map_err(|e| self.fail(what, describe(&e, what, &self.credentials, self.plain)))?;
+            let full = names.len() >= PAGE;
+            let before = all.len();
+            // A registry that ignores `last` would repeat the first page.
+            all.extend(
+                names
+                    .into_iter()
+                    .filter(|n| last.as_deref() < Some(n.as_str())),
+            );
+            if !full || all.len() == before {
+                return Ok(all);
+            }
+        }
+        Err(self.fail(
+            what,
+            format!("more than {MAX_PAGES} pages of {PAGE}; name a narrower prefix"),
+        ))
+    }
 }
 
 /// Plain HTTP only where nobody else can listen in: the loopback names, and registries
