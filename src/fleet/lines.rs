@@ -86,6 +86,9 @@ pub struct FindingLine {
     pub step: usize,
     pub removed_by: usize,
     pub bytes: u64,
+    /// `team`, `base`, `crossing` or `unknown` (docs/json.md).
+    #[serde(default)]
+    pub owner: String,
     pub fix: String,
 }
 
@@ -186,7 +189,11 @@ fn all_findings(report: &Report) -> Vec<FindingLine> {
                 step: s.index,
                 removed_by: f.removed_by,
                 bytes: f.bytes,
-                fix: f.advice.clone(),
+                owner: serde_json::to_value(f.owner)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                fix: f.fix.clone(),
             })
         })
         .collect()
