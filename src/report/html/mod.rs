@@ -309,7 +309,11 @@ fn verdict(p: &mut Page, report: &Report) {
         .raw("</p>");
     if !c.findings.is_empty() {
         p.raw("<ol class=\"leads\">");
+        let mut named: Vec<usize> = Vec::new();
         for lead in &c.findings {
+            // Each step is named with its instruction once; after that, by index.
+            let brief = lead.steps_named_in(&named);
+            named.extend(lead.added_by.iter().chain(&lead.hidden_by).map(|s| s.step));
             p.raw("<li data-pattern=\"")
                 .text(lead.pattern.id())
                 .raw("\"><b>")
@@ -317,7 +321,7 @@ fn verdict(p: &mut Page, report: &Report) {
                 .raw("</b>, ")
                 .text(&lead.words)
                 .raw("<br>")
-                .words(&lead.steps(), false)
+                .words(&lead.steps(), brief)
                 .raw("<br><b>Fix:</b> ")
                 .words(&lead.fix_words, true)
                 .raw("</li>");
