@@ -446,3 +446,75 @@ fn resume_skips_what_an_earlier_run_did_and_lists_are_read() {
         .as_str()
         .is_some_and(|f| !f.is_empty()));
 }
+
+/// The figures of the split sample, as `analyze` of the file gives them.
+fn split_figures() -> (Value, Value) {
+    let r = analyze_json(&sample("build-deps-split/build-deps-split.tar"), &[]);
+    (
+        r["summary"]["total_bytes"].clone(),
+        r["summary"]["wasted_bytes"].clone(),
+    )
+}
+
+/// `docker-daemon:` lists every tagged image of the real engine at `DOCKER_HOST`; the
+/// sample that start.sh loaded into it has the file's figures. Other tests leave broken
+/// images in the engine: those get error lines (exit 2) and the rest still succeed.
+#[test]
+fn every_image_of_the_engine_is_scanned() {
+    let Some(s) = services() else { return };
+    let host = service(s, "LAYERWASTE_DOCKER_HOST");
+    let image = service(s, "LAYERWASTE_SAMPLE_IMAGE");
+    let run = scan(&["docker-daemon:"], &[("DOCKER_HOST", host)]);
+    let images = run.images();
+    let line = images
+        .get(&format!("docker-daemon:{image}"))
+        .unwrap_or_else(|| panic!("no line for {image}: {:?}\n{}", images.keys(), run.stderr));
+    let (total, wasted) = split_figures();
+    assert_eq!(
+        (&line["total_bytes"], &line["wasted_bytes"]),
+        (&total, &wasted)
+    );
+    let errors = run.lines.iter().filter(|l| l["type"] == "error").count();
+    assert_eq!(run.code, if errors > 0 { 2 } else { 0 }, "{}", run.stderr);
+    assert_eq!(run.summary()["type"], "summary");
+}
+
+/// `containerd:NAMESPACE` lists the images of one namespace of the real containerd at
+/// `CONTAINERD_ADDRESS`.
+#[test]
+fn every_image_of_a_containerd_namespace_is_scanned() {
+    let Some(s) = services() else { return };
+    let Some(address) = s.get("LAYERWASTE_CONTAINERD_ADDRESS") else {
+        skip("services.env names no containerd (scripts/services/containerd.sh)");
+        return;
+    };
+    let image = service(s, "LAYERWASTE_CONTAINERD_IMAGE");
+    let run = scan(&["containerd:default"], &[("CONTAINERD_ADDRESS", address)]);
+    let images = run.images();
+    let (total, wasted) = split_figures();
+    let ours: Vec<&&Value> = images
+        .iter()
+        .filter(|(r, _)| r.starts_with(&format!("containerd://default/{image}:")))
+        .map(|(_, l)| l)
+        .collect();
+    assert!(
+        !ours.is_empty(),
+        "no line for {image}: {:?}\n{}",
+        images.keys(),
+        run.stderr
+    );
+    for line in ours {
+        assert_eq!(
+            (&line["total_bytes"], &line["wasted_bytes"]),
+            (&total, &wasted),
+            "{line}"
+        );
+    }
+    assert!(
+        images
+            .keys()
+            .all(|r| r.starts_with("containerd://default/")),
+        "one namespace only: {:?}",
+        images.keys()
+    );
+}
