@@ -281,6 +281,45 @@ pub fn walk_stream(
     })
 }
 
+/// A reader whose every `read` fills the buffer it is given, unless the input ends:
+/// what a file gives, made true of every source. An error after some bytes is kept and
+/// returned by the next call, so none is lost.
+struct FullReads<R> {
+    inner: R,
+    pending: Option<io::Error>,
+}
+
+impl<R: Read> FullReads<R> {
+    fn new(inner: R) -> FullReads<R> {
+        FullReads {
+            inner,
+            pending: None,
+        }
+    }
+}
+
+impl<R: Read> Read for FullReads<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
+        let mut filled = 0;
+        while filled < buf.len() {
+            match self.inner.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if filled > 0 => {
+                    self.pending = Some(e);
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(filled)
+    }
+}
+
 fn tar_position(index: &LayerIndex) -> u64 {
     index
         .entries
@@ -298,7 +337,10 @@ fn walk_compressed<R: Read>(
 ) -> Result<LayerIndex, WalkError> {
     let mut counted = Counting::new(reader);
     let counter = Arc::clone(&counted.counter);
-    let input = BufReader::with_capacity(128 * 1024, &mut counted);
+    // Full buffers whatever the source returns per read (a network chunk, a pipe's
+    // page): the decoder then sees the same input boundaries from a registry, stdin or
+    // a file, and the pull-cost estimate (stored::Sampler) is the same to the byte.
+    let input = BufReader::with_capacity(128 * 1024, FullReads::new(&mut counted));
     let mut walker = Walker::new(options, true, progress, cancel, Some(counter));
     let (tar_bytes, trailing) = match compression {
         Compression::Gzip => {
@@ -779,6 +821,50 @@ impl LayerIndex {
 mod tests {
     use super::*;
     use base64::Engine as _;
+
+    /// A source that hands out a few bytes per read, as a network or a pipe does.
+    struct Trickle<'a>(&'a [u8], usize);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_pull_cost_does_not_depend_on_how_the_source_cuts_its_reads() {
+        let mut tar = tar::Builder::new(Vec::new());
+        for i in 0..40u32 {
+            let data: Vec<u8> = (0..20_000u32)
+                .map(|j| (j.wrapping_mul(i + 7) % 251) as u8)
+                .collect();
+            let mut h = tar::Header::new_ustar();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, format!("f{i}"), data.as_slice())
+                .unwrap();
+        }
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        io::Write::write_all(&mut gz, &tar.into_inner().unwrap()).unwrap();
+        let blob = gz.finish().unwrap();
+        let stored = |chunk: usize| -> Vec<u64> {
+            let index = walk_stream(
+                &mut Trickle(&blob, chunk),
+                &WalkOptions::default(),
+                &crate::progress::Silent,
+                &AtomicBool::new(false),
+            )
+            .unwrap();
+            index.entries.iter().map(|e| e.stored).collect()
+        };
+        let whole = stored(usize::MAX);
+        assert_eq!(stored(1_000), whole);
+        assert_eq!(stored(4_093), whole);
+    }
     use std::io::Write;
 
     #[test]

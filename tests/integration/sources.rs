@@ -313,6 +313,35 @@ fn registry_without_auth() {
     );
 }
 
+/// The pull cost read from a registry is the same, to the byte, on every run and as
+/// from an OCI layout of the same blobs: it must not depend on how the network cuts
+/// the download into chunks.
+#[test]
+fn registry_pull_cost_is_the_layouts_on_every_run() {
+    let Some(s) = services() else { return };
+    let registry = service(s, "LAYERWASTE_REGISTRY");
+    let repo = service(s, "LAYERWASTE_REGISTRY_REPO");
+    let empty = tempfile::tempdir().unwrap();
+    let env = [("DOCKER_CONFIG", empty.path().to_str().unwrap())];
+    let spec = format!("docker://{registry}/{repo}:latest");
+    let pull = |spec: &str| -> Value {
+        run(spec, &[], &env).expect("analyzes")["summary"]["wasted_pull_bytes"].clone()
+    };
+    let first = pull(&spec);
+    assert!(first.as_u64().is_some_and(|b| b > 0), "{first}");
+    for _ in 0..2 {
+        assert_eq!(pull(&spec), first);
+    }
+    let layout = empty.path().join("layout");
+    let copied = std::process::Command::new("skopeo")
+        .args(["copy", "-q", "--src-tls-verify=false", &spec])
+        .arg(format!("oci:{}:latest", layout.display()))
+        .status()
+        .expect("skopeo runs");
+    assert!(copied.success());
+    assert_eq!(pull(&format!("oci:{}:latest", layout.display())), first);
+}
+
 #[test]
 fn registry_with_htpasswd_auth() {
     let Some(s) = services() else { return };
