@@ -431,10 +431,44 @@ struct Agg {
     files: u64,
     own_bytes: u64,
     own_files: u64,
-    removers: HashMap<u32, u64>,
-    reasons: HashMap<Reason, u64>,
-    own_removers: HashMap<u32, u64>,
-    own_reasons: HashMap<Reason, u64>,
+    removers: Counts<u32>,
+    reasons: Counts<Reason>,
+    own_removers: Counts<u32>,
+    own_reasons: Counts<Reason>,
+}
+
+/// Byte counts of a few keys. A directory of the roll-up has one or two hiders and
+/// reasons, so a vector does what a hash map did without its allocation: four per
+/// node, on tens of thousands of nodes, were most of the explanation's peak memory.
+#[derive(Debug, Clone)]
+struct Counts<K>(Vec<(K, u64)>);
+
+impl<K> Default for Counts<K> {
+    fn default() -> Self {
+        Counts(Vec::new())
+    }
+}
+
+impl<K: PartialEq + Copy + Ord> Counts<K> {
+    fn add(&mut self, key: K, bytes: u64) {
+        match self.0.iter_mut().find(|e| e.0 == key) {
+            Some(e) => e.1 += bytes,
+            None => self.0.push((key, bytes)),
+        }
+    }
+
+    fn sub(&mut self, key: K, bytes: u64) {
+        if let Some(e) = self.0.iter_mut().find(|e| e.0 == key) {
+            e.1 -= bytes;
+        }
+    }
+
+    /// The keys, most bytes first (ties by key), leaving out those with none left.
+    fn sorted_keys(mut self) -> Vec<K> {
+        self.0.retain(|e| e.1 > 0);
+        self.0.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        self.0.into_iter().map(|(k, _)| k).collect()
+    }
 }
 
 /// A row of the roll-up: a whole subtree, a node's own bytes (a file that also has
@@ -480,12 +514,12 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
             if own {
                 a.own_bytes += c.bytes;
                 a.own_files += 1;
-                *a.own_removers.entry(h.by_layer).or_default() += c.bytes;
-                *a.own_reasons.entry(h.reason).or_default() += c.bytes;
+                a.own_removers.add(h.by_layer, c.bytes);
+                a.own_reasons.add(h.reason, c.bytes);
                 own = false;
             }
-            *a.removers.entry(h.by_layer).or_default() += c.bytes;
-            *a.reasons.entry(h.reason).or_default() += c.bytes;
+            a.removers.add(h.by_layer, c.bytes);
+            a.reasons.add(h.reason, c.bytes);
             if n == ROOT {
                 break;
             }
@@ -565,15 +599,13 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
                         let b = &agg[k];
                         bytes -= b.bytes;
                         files -= b.files;
-                        for (l, v) in &b.removers {
-                            *removers.entry(*l).or_default() -= v;
+                        for &(l, v) in &b.removers.0 {
+                            removers.sub(l, v);
                         }
-                        for (r, v) in &b.reasons {
-                            *reasons.entry(*r).or_default() -= v;
+                        for &(r, v) in &b.reasons.0 {
+                            reasons.sub(r, v);
                         }
                     }
-                    removers.retain(|_, v| *v > 0);
-                    reasons.retain(|_, v| *v > 0);
                     (bytes, files, removers, reasons)
                 }
             };
@@ -583,8 +615,8 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
                 other: matches!(row, Row::Rest(..)),
                 bytes,
                 files,
-                removed_by: sorted_desc(removers).into_iter().map(|(l, _)| l).collect(),
-                reasons: sorted_desc(reasons).into_iter().map(|(r, _)| r).collect(),
+                removed_by: removers.sorted_keys(),
+                reasons: reasons.sorted_keys(),
             }
         })
         .collect();
