@@ -57,6 +57,7 @@ impl Commands {
 
     fn read_shell(&mut self, line: &str) {
         self.run = true;
+        let line = without_wrappers(line);
         let line = line.replace("\\\n", " ");
         for command in line.split(['&', '|', ';', '\n', '(', ')', '{', '}']) {
             let mut words = command
@@ -145,6 +146,46 @@ impl Commands {
             }
         }
     }
+}
+
+/// A RUN's command line without what builders wrap around it: the build args
+/// BuildKit and the classic builder record in front (`|2 A=1 B=2 `), and a shell
+/// invocation (`/bin/sh -c `, `/bin/bash -o pipefail -c `) after `SHELL` or in a
+/// bare record.
+pub fn without_wrappers(line: &str) -> &str {
+    let mut rest = line.trim_start();
+    if let Some(after) = rest.strip_prefix('|') {
+        let count = after.split_whitespace().next().unwrap_or("");
+        if !count.is_empty() && count.chars().all(|c| c.is_ascii_digit()) {
+            rest = after[count.len()..].trim_start();
+            // The build args: `K=V` words, as many as the count says (or up to a word
+            // that is not one).
+            let n: usize = count.parse().unwrap_or(0);
+            for _ in 0..n {
+                match rest.split_once(char::is_whitespace) {
+                    Some((word, more)) if word.contains('=') => rest = more.trim_start(),
+                    _ => break,
+                }
+            }
+        }
+    }
+    // `/bin/sh -c …`, `bash -o pipefail -c …`: everything up to the `-c`.
+    let mut words = rest.split_whitespace();
+    if let Some(first) = words.next() {
+        let program = first.rsplit('/').next().unwrap_or(first);
+        if matches!(program, "sh" | "bash" | "ash" | "dash" | "zsh") {
+            if let Some(at) = rest.find(" -c ") {
+                let between = &rest[first.len()..at];
+                if between
+                    .split_whitespace()
+                    .all(|w| w.starts_with('-') || w == "pipefail" || w == "errexit")
+                {
+                    return rest[at + " -c ".len()..].trim_start();
+                }
+            }
+        }
+    }
+    rest
 }
 
 /// The mistakes layerwaste names, each with its own fix. The ids are stable: CI rules
@@ -293,19 +334,24 @@ impl Pattern {
     pub fn name(facts: &Facts, adder: &Commands, hider: &Commands, same_step: bool) -> Pattern {
         let upgrade_by_language = hider.language_install || hider.language_upgrade;
         let package_manager = hider.package_install || hider.package_upgrade;
+        let installs = package_manager || upgrade_by_language;
         match (facts.place, facts.how) {
             (Place::PackageDatabase, _) => Pattern::PackageDatabaseChurn,
             (Place::Cache(_), How::Removed | How::Moved) => Pattern::PackageCache,
-            (_, How::Moved) if !same_step => Pattern::Moved,
             (Place::LanguagePackages, _) if !same_step && upgrade_by_language => {
                 Pattern::LanguagePackageUpgrade
             }
+            // An upgrade that puts the same files under a versioned path is no `mv`.
+            (_, How::Moved) if !same_step && (hider.mv || !installs) => Pattern::Moved,
             (_, How::Removed | How::Moved) => {
                 if same_step {
                     Pattern::AddedThenDeleted
                 } else if matches!(facts.place, Place::Archive) {
                     Pattern::DownloadRemoved
-                } else if hider.package_remove || hider.language_remove {
+                } else if (hider.package_remove || hider.language_remove)
+                    && (adder.package_install || adder.language_install)
+                {
+                    // Removed by a package manager, and installed by one.
                     Pattern::BuildDeps
                 } else {
                     Pattern::AddedThenDeleted
@@ -393,6 +439,16 @@ pub fn short_instruction(instruction: &str) -> String {
     let rest: Vec<&str> = words
         .skip_while(|w| w.starts_with("--") && !w.starts_with("--from"))
         .collect();
+    if keyword == "RUN" {
+        let line = rest.join(" ");
+        let line = without_wrappers(&line);
+        let text = if line.is_empty() {
+            keyword.to_string()
+        } else {
+            format!("RUN {line}")
+        };
+        return crate::text::truncate(&text, SHORT_INSTRUCTION);
+    }
     // The classic builder's and buildah's `COPY file:<sha> in /dst`: the hash says
     // nothing to a person, the destination does.
     if let [source, "in", dest @ ..] = rest.as_slice() {

@@ -80,6 +80,34 @@ pub fn map_steps(
     Ok(lines)
 }
 
+/// Whether the Dockerfile's last stage starts `FROM scratch` (through other stages of
+/// the file it names, if any): then the image has no base image, and every step is the
+/// Dockerfile's own. A file that does not parse says no.
+pub fn builds_from_scratch(dockerfile: &str) -> bool {
+    let Ok(parsed) = parse(dockerfile) else {
+        return false;
+    };
+    let mut stage = parsed.stages.last();
+    // Each hop names an earlier stage, so this ends within the number of stages.
+    for _ in 0..parsed.stages.len() {
+        let Some(s) = stage else { return false };
+        if s.base.eq_ignore_ascii_case("scratch") {
+            return true;
+        }
+        stage = parsed
+            .stages
+            .iter()
+            .take_while(|t| !std::ptr::eq(*t, s))
+            .filter(|t| {
+                t.name
+                    .as_deref()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&s.base))
+            })
+            .last();
+    }
+    false
+}
+
 /// The most step-making instructions one Dockerfile may have: the alignment weighs
 /// every pair of the last steps and these instructions, in tables of 9 bytes a pair
 /// (about 38 MB at the bound).

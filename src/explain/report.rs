@@ -25,6 +25,9 @@ pub struct Report {
     /// The Dockerfile the steps were mapped to (`--dockerfile`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dockerfile: Option<String>,
+    /// That Dockerfile builds `FROM scratch`: no step is a base image's.
+    #[serde(skip)]
+    pub dockerfile_from_scratch: bool,
     pub summary: Summary,
     /// The answer first, in parts: the headline, at most three findings with their
     /// fixes, the rest counted, the base image's share.
@@ -419,6 +422,7 @@ impl Report {
             tool: Tool::default(),
             image,
             dockerfile: None,
+            dockerfile_from_scratch: false,
             summary,
             conclusion: Conclusion::default(),
             verdict: Vec::new(),
@@ -461,7 +465,13 @@ impl Report {
                 return Some(last_base.map_or(0, |i| i + 1));
             }
         }
+        if self.dockerfile_from_scratch {
+            return Some(0);
+        }
         if self.dockerfile.is_some() {
+            // The first step mapped to a line: the mapping never matches a base image's
+            // step, and when unsure leaves a step unmatched, so a team step may fall on
+            // the base's side of this boundary, never the reverse.
             return self
                 .steps
                 .iter()
@@ -490,12 +500,14 @@ impl Report {
             .steps
             .iter()
             .map(|s| {
-                Commands::of(
-                    s.dockerfile_text
-                        .as_deref()
-                        .or(s.instruction.as_deref())
-                        .unwrap_or(""),
-                )
+                // The Dockerfile's line keeps the COPY/ADD flags BuildKit drops
+                // (`--from`); for a RUN the history has the whole command, the line
+                // only its first physical line.
+                let line = s.dockerfile_text.as_deref().filter(|t| {
+                    let keyword = t.split_whitespace().next().unwrap_or("");
+                    keyword.eq_ignore_ascii_case("COPY") || keyword.eq_ignore_ascii_case("ADD")
+                });
+                Commands::of(line.or(s.instruction.as_deref()).unwrap_or(""))
             })
             .collect();
         let none = Commands::default();
@@ -576,6 +588,7 @@ impl Report {
             }
         }
         self.dockerfile = Some(path.to_string());
+        self.dockerfile_from_scratch = crate::explain::dockerfile::builds_from_scratch(text);
         if unmatched > 0 {
             self.warnings.push(format!(
                 "{unmatched} of {} steps could not be matched to a line of {path} for certain (base image steps never are)",

@@ -44,6 +44,8 @@ pub struct Lead {
     pub owner: Owner,
     pub bytes: u64,
     pub files: u64,
+    /// How many of the steps' findings were merged into this one.
+    pub findings: usize,
     /// The steps that added the bytes, in step order.
     pub added_by: Vec<StepRef>,
     /// The steps that hid them, in step order.
@@ -194,6 +196,7 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
                             owner: f.owner,
                             bytes: 0,
                             files: 0,
+                            findings: 0,
                             added_by: Vec::new(),
                             hidden_by: Vec::new(),
                             words: f.words.clone(),
@@ -208,6 +211,7 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
             };
             m.lead.bytes += f.bytes;
             m.lead.files += f.files;
+            m.lead.findings += 1;
             for (list, step) in [
                 (&mut m.lead.added_by, step.index),
                 (&mut m.lead.hidden_by, f.removed_by),
@@ -257,7 +261,7 @@ pub(crate) fn conclude(report: &Report, base_known: bool, refs: &[StepRef]) -> C
     });
     let rest = leads.split_off(leads.len().min(LEADS));
     let smaller = Tally {
-        findings: rest.len(),
+        findings: rest.iter().map(|l| l.findings).sum(),
         bytes: rest.iter().map(|l| l.bytes).sum(),
     };
 

@@ -107,10 +107,31 @@ struct LayerAcc {
     images: BTreeSet<String>,
 }
 
+/// Which of two lines of one reference a summary keeps: the larger rank. Image lines
+/// outrank error lines; among each, a total order on their content, so the choice
+/// never depends on the order the lines came in.
+fn rank(line: &Line) -> (bool, String, u64, String) {
+    match line {
+        Line::Image(i) => (
+            true,
+            i.digest.clone().unwrap_or_default(),
+            i.wasted_bytes,
+            serde_json::to_string(i).unwrap_or_default(),
+        ),
+        other => (
+            false,
+            String::new(),
+            0,
+            serde_json::to_string(other).unwrap_or_default(),
+        ),
+    }
+}
+
 impl Summary {
     /// The summary of `lines` (image and error lines; summary lines add only their
-    /// `reads`). The same lines in any order give the same summary; a reference seen
-    /// twice counts once, its last line winning.
+    /// `reads`). The same lines in any order give the same summary: a reference seen
+    /// twice counts once, an image line beating an error line (a retry that worked),
+    /// and of two image lines the one with the larger digest, then the larger waste.
     pub fn of(lines: &[Line], reads: LayerReads) -> Summary {
         let mut by_reference: BTreeMap<&str, &Line> = BTreeMap::new();
         let mut reads = reads;
@@ -119,7 +140,13 @@ impl Summary {
                 Line::Summary(s) => reads.add(&s.reads),
                 other => {
                     if let Some(r) = other.reference() {
-                        by_reference.insert(r, other);
+                        let keep = match by_reference.get(r) {
+                            None => true,
+                            Some(seen) => rank(other) > rank(seen),
+                        };
+                        if keep {
+                            by_reference.insert(r, other);
+                        }
                     }
                 }
             }
@@ -314,6 +341,22 @@ mod tests {
             .into(),
             gate: GateLine::default(),
         }))
+    }
+
+    #[test]
+    fn a_retry_that_worked_beats_the_error_whatever_the_order() {
+        let error = Line::Error(crate::fleet::lines::ErrorLine {
+            reference: "a".into(),
+            error: "timed out".into(),
+        });
+        let ok = image("a", &[("sha256:l1", 10)]);
+        let one = Summary::of(&[error.clone(), ok.clone()], LayerReads::default());
+        let other = Summary::of(&[ok, error], LayerReads::default());
+        assert_eq!(one.failed, 0);
+        assert_eq!(
+            serde_json::to_value(&one).unwrap(),
+            serde_json::to_value(&other).unwrap()
+        );
     }
 
     #[test]

@@ -187,6 +187,8 @@ impl Render<Summary> for FleetMarkdown {
 
 /// Escapes text for HTML content and attribute values.
 pub fn html_escape(s: &str) -> String {
+    // Control, bidi and line-separator characters made visible first, as everywhere.
+    let s = crate::text::escape(s);
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -282,6 +282,7 @@ impl ReportBuilder {
             removable: self.removable,
             thresholds: self.thresholds,
             dockerfile: self.dockerfile,
+            dockerfile_from_scratch: false,
             warnings: self.warnings,
         };
         report.conclude();

@@ -56,6 +56,16 @@ fn reads_what_an_instruction_runs() {
     assert!(c.copy && !c.copy_from && !c.run);
     assert!(Commands::of("ADD https://x/tool /usr/local/bin/tool").add);
     assert_eq!(Commands::of("ENV A=1"), Commands::default());
+    // Build args and a SHELL in front of the command line.
+    assert!(
+        Commands::of("RUN |1 DEBIAN_FRONTEND=noninteractive /bin/sh -c apt-get purge -y gcc")
+            .package_remove
+    );
+    assert!(Commands::of("RUN /bin/bash -o pipefail -c apt-get purge -y gcc").package_remove);
+    assert_eq!(
+        short_instruction("RUN |1 DEBIAN_FRONTEND=noninteractive /bin/sh -c apt-get purge -y gcc"),
+        "RUN apt-get purge -y gcc"
+    );
 }
 
 #[test]
@@ -80,6 +90,20 @@ fn the_pattern_comes_from_both_steps_and_the_content() {
     );
     let moved = facts(Place::Plain, How::Moved, NONE);
     assert_eq!(name(moved, "RUN tar -xf x.tar", "RUN mv x-1.0 x"), "moved");
+    // An upgrade that re-adds identical files under a new versioned path.
+    let moved_packages = facts(Place::LanguagePackages, How::Moved, NONE);
+    assert_eq!(
+        name(moved_packages, "RUN pnpm install", "RUN pnpm install"),
+        "language-package-upgrade"
+    );
+    assert_eq!(
+        name(
+            moved,
+            "RUN apt-get install -y jdk",
+            "RUN apt-get install -y jdk-2"
+        ),
+        "added-then-deleted"
+    );
     let chmod = facts(Place::Plain, How::Rewritten, MODE);
     assert_eq!(
         name(chmod, "COPY app/ /app/", "RUN chmod -R 755 /app"),

@@ -672,3 +672,16 @@ fn only_an_instruction_keyword_follows_the_shell_and_nop() {
         [Some(2), None]
     );
 }
+
+#[test]
+fn from_scratch_is_followed_through_named_stages() {
+    assert!(builds_from_scratch("FROM scratch\nADD rootfs.tar /\n"));
+    assert!(builds_from_scratch(
+        "FROM scratch AS base\nADD r.tar /\nFROM alpine AS other\nFROM base\nRUN true\n"
+    ));
+    assert!(!builds_from_scratch("FROM debian:12\nRUN true\n"));
+    assert!(!builds_from_scratch(
+        "FROM scratch AS b\nFROM python:3 AS b2\nFROM b2\n"
+    ));
+    assert!(!builds_from_scratch("not a dockerfile"));
+}
