@@ -58,6 +58,14 @@ impl Commands {
     fn read_shell(&mut self, line: &str) {
         self.run = true;
         let line = without_wrappers(line);
+        // The exec form, `RUN ["apt-get", "purge", "-y", "gcc"]`: its words.
+        let exec_form;
+        let line = if line.starts_with('[') {
+            exec_form = line.replace(['[', ']', '"', ','], " ");
+            exec_form.as_str()
+        } else {
+            line
+        };
         let line = line.replace("\\\n", " ");
         for command in line.split(['&', '|', ';', '\n', '(', ')', '{', '}']) {
             let mut words = command
@@ -68,12 +76,37 @@ impl Commands {
                         || w.contains('=') && !w.starts_with('-')
                 });
             let Some(first) = words.next() else { continue };
-            let program = first.rsplit('/').next().unwrap_or(first);
-            let args: Vec<&str> = words.collect();
+            let mut program = first.rsplit('/').next().unwrap_or(first);
+            let mut args: Vec<&str> = words.collect();
+            // `xargs apt-get purge`, `find … -exec chmod …`: the command they run.
+            if program == "xargs" {
+                let at = args
+                    .iter()
+                    .position(|a| !a.starts_with('-'))
+                    .unwrap_or(args.len());
+                if at < args.len() {
+                    program = args[at].rsplit('/').next().unwrap_or(args[at]);
+                    args.drain(..=at);
+                }
+            } else if program == "find" {
+                if let Some(at) = args.iter().position(|a| *a == "-exec" || *a == "-execdir") {
+                    if let Some(run) = args.get(at + 1).copied() {
+                        program = run.rsplit('/').next().unwrap_or(run);
+                        args.drain(..=at + 1);
+                    }
+                }
+            }
+            // The subcommand: the first word that is neither an option nor the value
+            // of one (`apt-get -o Dpkg::Options::=--force-confold install`).
             let sub = args
                 .iter()
-                .copied()
-                .find(|a| !a.starts_with('-'))
+                .enumerate()
+                .find(|&(i, a)| {
+                    let option_value =
+                        i > 0 && matches!(args[i - 1], "-o" | "-t" | "-c" | "--option");
+                    !a.starts_with('-') && !option_value
+                })
+                .map(|(_, a)| *a)
                 .unwrap_or("");
             let flag = |f: &str| {
                 args.iter()
@@ -120,11 +153,13 @@ impl Commands {
                     } else {
                         args
                     };
+                    // A bare `yarn` installs.
+                    let bare = if program == "yarn" { "install" } else { "" };
                     let sub = args
                         .iter()
                         .copied()
                         .find(|a| !a.starts_with('-'))
-                        .unwrap_or("");
+                        .unwrap_or(bare);
                     let upgrade = args.iter().any(|a| *a == "--upgrade" || *a == "-U");
                     match sub {
                         "install" | "i" | "add" | "ci" | "sync" if upgrade => {

@@ -56,6 +56,13 @@ fn reads_what_an_instruction_runs() {
     assert!(c.copy && !c.copy_from && !c.run);
     assert!(Commands::of("ADD https://x/tool /usr/local/bin/tool").add);
     assert_eq!(Commands::of("ENV A=1"), Commands::default());
+    assert!(Commands::of("RUN find /app -type f -exec chmod 644 {} +").chmod);
+    assert!(Commands::of("RUN dpkg -l | awk '{print $2}' | xargs apt-get purge -y").package_remove);
+    assert!(
+        Commands::of("RUN apt-get -o Dpkg::Options::=--force-confold install -y x").package_install
+    );
+    assert!(Commands::of(r#"RUN ["apt-get", "purge", "-y", "gcc"]"#).package_remove);
+    assert!(Commands::of("RUN yarn && yarn build").language_install);
     // Build args and a SHELL in front of the command line.
     assert!(
         Commands::of("RUN |1 DEBIAN_FRONTEND=noninteractive /bin/sh -c apt-get purge -y gcc")

@@ -233,18 +233,21 @@ impl Lister {
         mut page: impl FnMut(Option<&str>) -> std::result::Result<Vec<String>, OciDistributionError>,
     ) -> Result<Vec<String>> {
         let mut all: Vec<String> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         for _ in 0..MAX_PAGES {
             let last = all.last().cloned();
             let names = page(last.as_deref())
                 .map_err(|e| self.fail(what, describe(&e, what, &self.credentials, self.plain)))?;
             let full = names.len() >= PAGE;
             let before = all.len();
-            // A registry that ignores `last` would repeat the first page.
-            all.extend(
-                names
-                    .into_iter()
-                    .filter(|n| last.as_deref() < Some(n.as_str())),
-            );
+            // Keep what is new, in the registry's own order: its order need not be
+            // ours (the spec's tag order is case-insensitive), and a registry that
+            // ignores `last` repeats the first page, which then adds nothing and ends it.
+            for name in names {
+                if seen.insert(name.clone()) {
+                    all.push(name);
+                }
+            }
             if !full || all.len() == before {
                 return Ok(all);
             }
