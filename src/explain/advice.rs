@@ -383,10 +383,10 @@ impl Pattern {
                     Pattern::AddedThenDeleted
                 } else if matches!(facts.place, Place::Archive) {
                     Pattern::DownloadRemoved
-                } else if (hider.package_remove || hider.language_remove)
-                    && (adder.package_install || adder.language_install)
-                {
-                    // Removed by a package manager, and installed by one.
+                } else if (hider.package_remove || hider.language_remove) && adder.run {
+                    // Removed by a package manager, added by a RUN: installed, or
+                    // copied by a chmod/chown of installed files. Not files a COPY or
+                    // ADD brought in (sources removed along with the build deps).
                     Pattern::BuildDeps
                 } else {
                     Pattern::AddedThenDeleted

@@ -65,8 +65,14 @@ impl PathKind {
 /// Whether `seq` starts at a component boundary somewhere in `path`. Runs once per
 /// path per pattern, so it allocates nothing.
 fn has_component_seq(path: &str, seq: &str) -> bool {
-    path.match_indices(seq)
-        .any(|(i, _)| i == 0 || path.as_bytes()[i - 1] == b'/')
+    // At each component's start, a plain prefix compare: a path has a few components,
+    // and building a substring searcher per call cost a quarter of the whole run.
+    let (path, seq) = (path.as_bytes(), seq.as_bytes());
+    path.starts_with(seq)
+        || path
+            .iter()
+            .enumerate()
+            .any(|(i, &b)| b == b'/' && path[i + 1..].starts_with(seq))
 }
 
 /// Classifies a normalised image path (no leading `/`).
@@ -201,5 +207,7 @@ mod tests {
         ));
         assert!(is_language_package(b"app/node_modules/left-pad/index.js"));
         assert!(!is_language_package(b"usr/lib/my-site-packages/x"));
+        assert!(is_language_package(b"node_modules/x/index.js"));
+        assert!(!is_language_package(b"app/node_modules"));
     }
 }
