@@ -96,6 +96,15 @@ fn push_char(out: &mut String, c: char) {
     }
 }
 
+/// `part` in percent of `whole`; 0 of nothing is 0%.
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -449,6 +449,19 @@ impl Report {
         report
     }
 
+    /// The steps that waste bytes, most waste first, index as the tie-break: the order
+    /// every renderer lists them in.
+    pub fn wasting_steps(&self) -> Vec<&StepReport> {
+        let mut steps: Vec<&StepReport> =
+            self.steps.iter().filter(|s| s.wasted_bytes > 0).collect();
+        steps.sort_by(|a, b| {
+            b.wasted_bytes
+                .cmp(&a.wasted_bytes)
+                .then(a.index.cmp(&b.index))
+        });
+        steps
+    }
+
     /// The index of the first step after the base image, when the boundary is known:
     /// from the gate's base (`--base`, `--base-layers`, a proven `--base auto`), else
     /// from the Dockerfile mapping (the base image's steps never map to a line).

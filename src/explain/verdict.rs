@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::explain::advice::{self, Owner, Pattern, Span, StepRef, Words};
 use crate::explain::prose::{count, list_indexes};
 use crate::explain::report::Report;
-use crate::text::human;
+use crate::text::{human, percent};
 
 /// How many findings the verdict names; the rest are counted in one line.
 pub const LEADS: usize = 3;
@@ -137,14 +137,6 @@ impl Conclusion {
         }
         out.extend(self.notes.iter().cloned());
         out
-    }
-}
-
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
     }
 }
 

@@ -185,23 +185,10 @@ impl Render<Summary> for FleetMarkdown {
     }
 }
 
-/// Escapes text for HTML content and attribute values.
+/// Escapes text for HTML content and attribute values, as the single-image page does.
 pub fn html_escape(s: &str) -> String {
-    // Control, bidi and line-separator characters made visible first, as everywhere.
-    let s = crate::text::escape(s);
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            // Control characters have no business in a page; show them, do not obey.
-            c if c.is_control() => out.push_str(&format!("&#xfffd;[{:x}]", c as u32)),
-            c => out.push(c),
-        }
-    }
+    super::html::push_text(&mut out, s);
     out
 }
 

@@ -14,7 +14,7 @@ use super::table::{human, truncate};
 use super::{Render, Report, StepReport};
 use crate::explain::advice::{step_label, Span, Words};
 use crate::explain::prose::{list_indexes, why};
-use crate::text::escape;
+use crate::text::{escape, percent};
 
 /// GitHub rejects comments longer than 65,536 characters. Leave room for the footer
 /// and for a CI script that adds a line of its own.
@@ -260,13 +260,7 @@ fn steps_section(report: &Report) -> Option<(String, String)> {
 
 /// Wasting steps, most waste first, index as the tie-break.
 fn wasting(report: &Report) -> Vec<&StepReport> {
-    let mut steps: Vec<&StepReport> = report.steps.iter().filter(|s| s.wasted_bytes > 0).collect();
-    steps.sort_by(|a, b| {
-        b.wasted_bytes
-            .cmp(&a.wasted_bytes)
-            .then(a.index.cmp(&b.index))
-    });
-    steps
+    report.wasting_steps()
 }
 
 fn step_title(step: &StepReport) -> String {
@@ -439,14 +433,6 @@ fn warnings_section(report: &Report) -> Option<(String, String)> {
     }
     let _ = writeln!(body, "{fence}");
     Some((format!("Warnings ({})", report.warnings.len()), body))
-}
-
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
-    }
 }
 
 fn longest_backtick_run(s: &str) -> usize {

@@ -20,7 +20,7 @@ use std::io::Write;
 use super::{PathReport, Render, Report, StepReport};
 use crate::explain::advice::{Span, Words};
 use crate::model::Reason;
-use crate::text::{escape, human, truncate};
+use crate::text::{escape, human, percent, truncate};
 
 pub struct Html;
 
@@ -65,6 +65,21 @@ pub(crate) struct Page {
     html: String,
 }
 
+/// Appends outside text for HTML content or an attribute value: control, bidi and
+/// line-separator characters made visible (`text::escape`), then markup as entities.
+pub(crate) fn push_text(out: &mut String, s: &str) {
+    for c in escape(s).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
 impl Page {
     fn new() -> Page {
         Page {
@@ -79,16 +94,7 @@ impl Page {
 
     /// Outside text, for an element's content or a double-quoted attribute value.
     pub(crate) fn text(&mut self, s: &str) -> &mut Self {
-        for c in escape(s).chars() {
-            match c {
-                '&' => self.html.push_str("&amp;"),
-                '<' => self.html.push_str("&lt;"),
-                '>' => self.html.push_str("&gt;"),
-                '"' => self.html.push_str("&quot;"),
-                '\'' => self.html.push_str("&#39;"),
-                c => self.html.push(c),
-            }
-        }
+        push_text(&mut self.html, s);
         self
     }
 
@@ -253,14 +259,6 @@ pub(crate) fn grouped(n: u64) -> String {
         out.push(c);
     }
     out
-}
-
-fn percent(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 * 100.0 / whole as f64
-    }
 }
 
 /// The whole page for one image.
@@ -592,13 +590,7 @@ fn steps(p: &mut Page, report: &Report) {
 
 /// Wasting steps, most waste first, index as the tie-break.
 fn wasting(report: &Report) -> Vec<&StepReport> {
-    let mut steps: Vec<&StepReport> = report.steps.iter().filter(|s| s.wasted_bytes > 0).collect();
-    steps.sort_by(|a, b| {
-        b.wasted_bytes
-            .cmp(&a.wasted_bytes)
-            .then(a.index.cmp(&b.index))
-    });
-    steps
+    report.wasting_steps()
 }
 
 fn step_summary(p: &mut Page, report: &Report, step: &StepReport) {
