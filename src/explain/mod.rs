@@ -10,9 +10,9 @@ pub mod prose;
 pub mod report;
 pub mod verdict;
 
-use std::collections::HashMap;
+use hashbrown::{HashMap, HashSet};
 
-use crate::model::tree::{ContentId, NodeId, ROOT};
+use crate::model::tree::{ContentId, NodeId, NONE, ROOT};
 use crate::model::{Reason, Replay};
 pub use patterns::PathKind;
 
@@ -53,12 +53,12 @@ pub enum Place {
 
 impl Place {
     fn of(path: &[u8]) -> Place {
-        match patterns::classify(path) {
-            Some(PathKind::PackageDatabase) => Place::PackageDatabase,
-            Some(kind) => Place::Cache(kind),
-            None if patterns::is_archive(path) => Place::Archive,
-            None if patterns::is_language_package(path) => Place::LanguagePackages,
-            None => Place::Plain,
+        match patterns::classify_and_language(path) {
+            (Some(PathKind::PackageDatabase), _) => Place::PackageDatabase,
+            (Some(kind), _) => Place::Cache(kind),
+            (None, _) if patterns::is_archive(path) => Place::Archive,
+            (None, true) => Place::LanguagePackages,
+            (None, false) => Place::Plain,
         }
     }
 }
@@ -215,9 +215,10 @@ pub fn explain(replay: &Replay, options: &ExplainOptions) -> Explanation {
         }
     }
     let moves = MoveIndex::new(replay);
+    let mut slots = Slots::new(&replay.tree);
     let layers = wasted_by_layer
         .iter()
-        .map(|ids| layer_detail(replay, ids, &moves, options))
+        .map(|ids| layer_detail(replay, ids, &moves, options, &mut slots))
         .collect();
     Explanation {
         layers,
@@ -237,6 +238,7 @@ fn layer_detail(
     ids: &[ContentId],
     moves: &MoveIndex,
     options: &ExplainOptions,
+    slots: &mut Slots,
 ) -> LayerDetail {
     let mut by_reason: HashMap<Reason, u64> = HashMap::new();
     let mut removals: HashMap<u32, (u64, u64, HashMap<Reason, u64>)> = HashMap::new();
@@ -326,7 +328,7 @@ fn layer_detail(
         removed_by,
         stored_wasted,
         findings,
-        top_paths: roll_up(replay, ids, options.top),
+        top_paths: roll_up(replay, ids, options.top, slots),
         files,
     }
 }
@@ -352,7 +354,7 @@ struct MoveIndex {
 
 impl MoveIndex {
     fn new(replay: &Replay) -> MoveIndex {
-        let hiders: std::collections::HashSet<u32> = replay
+        let hiders: HashSet<u32> = replay
             .contents
             .iter()
             .filter_map(|c| c.hidden.filter(|h| c.bytes > 0 && is_removal(h.reason)))
@@ -392,7 +394,7 @@ fn is_removal(reason: Reason) -> bool {
 /// hashing both (a targeted re-read, for layers not hashed as they were walked) tells
 /// a move from a delete.
 pub fn move_candidates(replay: &Replay) -> Vec<ContentId> {
-    let mut deleted_sizes: std::collections::HashSet<(u32, u64)> = Default::default();
+    let mut deleted_sizes: HashSet<(u32, u64)> = Default::default();
     for c in &replay.contents {
         if let Some(h) = c.hidden {
             if c.bytes > 0 && is_removal(h.reason) && h.by_layer != c.layer {
@@ -404,7 +406,7 @@ pub fn move_candidates(replay: &Replay) -> Vec<ContentId> {
         return Vec::new();
     }
     // Sizes that a deleting layer both deleted and added: only those can be moves.
-    let added_sizes: std::collections::HashSet<(u32, u64)> = replay
+    let added_sizes: HashSet<(u32, u64)> = replay
         .contents
         .iter()
         .filter(|c| deleted_sizes.contains(&(c.layer, c.bytes)))
@@ -425,21 +427,8 @@ pub fn move_candidates(replay: &Replay) -> Vec<ContentId> {
         .collect()
 }
 
-#[derive(Default)]
-struct Agg {
-    bytes: u64,
-    files: u64,
-    own_bytes: u64,
-    own_files: u64,
-    removers: Counts<u32>,
-    reasons: Counts<Reason>,
-    own_removers: Counts<u32>,
-    own_reasons: Counts<Reason>,
-}
-
-/// Byte counts of a few keys. A directory of the roll-up has one or two hiders and
-/// reasons, so a vector does what a hash map did without its allocation: four per
-/// node, on tens of thousands of nodes, were most of the explanation's peak memory.
+/// Byte counts of a few keys: a row of the roll-up has one or two hiders and reasons,
+/// so a vector does what a hash map would, without its allocation.
 #[derive(Debug, Clone)]
 struct Counts<K>(Vec<(K, u64)>);
 
@@ -457,31 +446,46 @@ impl<K: PartialEq + Copy + Ord> Counts<K> {
         }
     }
 
-    fn sub(&mut self, key: K, bytes: u64) {
-        if let Some(e) = self.0.iter_mut().find(|e| e.0 == key) {
-            e.1 -= bytes;
-        }
-    }
-
-    /// The keys, most bytes first (ties by key), leaving out those with none left.
+    /// The keys, most bytes first (ties by key).
     fn sorted_keys(mut self) -> Vec<K> {
-        self.0.retain(|e| e.1 > 0);
         self.0.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         self.0.into_iter().map(|(k, _)| k).collect()
     }
 }
 
-/// A row of the roll-up: a whole subtree, a node's own bytes (a file that also has
-/// wasted bytes below it), or what is left of a directory once its largest children
-/// have rows of their own.
+/// Wasted bytes at or below one tree node, as the roll-up sums them.
+struct Sum {
+    node: NodeId,
+    /// The parent's slot (the root's own slot for the root).
+    parent: u32,
+    bytes: u64,
+    files: u64,
+    /// Of a file that also has wasted bytes below it: the file's own.
+    own_bytes: u64,
+    own_files: u64,
+}
+
+/// Marks the slots the roll-up gives its nodes: one `u32` per tree node, reused for
+/// every layer and left all [`NONE`] again after each.
+struct Slots(Vec<u32>);
+
+impl Slots {
+    fn new(tree: &crate::model::tree::Tree) -> Slots {
+        Slots(vec![NONE; tree.len()])
+    }
+}
+
+/// A row of the roll-up, by slot: a whole subtree, a node's own bytes (a file that
+/// also has wasted bytes below it), or what is left of a directory once its largest
+/// children have rows of their own.
 enum Row {
-    Whole(NodeId),
-    Own(NodeId),
-    Rest(NodeId, Vec<NodeId>),
+    Whole(u32),
+    Own(u32),
+    Rest(u32, Vec<u32>),
 }
 
 impl Row {
-    fn node(&self) -> NodeId {
+    fn slot(&self) -> u32 {
         match self {
             Row::Whole(n) | Row::Own(n) | Row::Rest(n, _) => *n,
         }
@@ -494,63 +498,101 @@ impl Row {
 /// children than rows left, its largest children get rows and the rest of it one more,
 /// as long as the named children hold most of its bytes. The result names the deepest
 /// directories that explain the bytes, like `usr/lib/gcc/x86_64-linux-gnu/12/`.
-fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
+///
+/// Sums live in a vector of the nodes reached (one slot each), and the hiders and
+/// reasons are counted only for the rows that are kept, in a second pass: per node
+/// they were most of the explanation's time and of its peak memory.
+fn roll_up(replay: &Replay, ids: &[ContentId], top: usize, slots: &mut Slots) -> Vec<PathRow> {
     if ids.is_empty() || top == 0 {
         return Vec::new();
     }
     let tree = &replay.tree;
-    let mut agg: HashMap<NodeId, Agg> = HashMap::new();
-    let mut children: HashMap<NodeId, Vec<NodeId>> = HashMap::new();
+    let mut sums: Vec<Sum> = Vec::new();
     for &id in ids {
         let c = &replay.contents[id as usize];
-        let Some(h) = c.hidden else { continue };
+        if c.hidden.is_none() {
+            continue;
+        }
         let mut n = c.node;
         let mut own = true;
         loop {
-            let fresh = !agg.contains_key(&n);
-            let a = agg.entry(n).or_default();
-            a.bytes += c.bytes;
-            a.files += 1;
+            let mut slot = slots.0[n as usize];
+            if slot == NONE {
+                slot = sums.len() as u32;
+                slots.0[n as usize] = slot;
+                sums.push(Sum {
+                    node: n,
+                    parent: NONE,
+                    bytes: 0,
+                    files: 0,
+                    own_bytes: 0,
+                    own_files: 0,
+                });
+            }
+            let sum = &mut sums[slot as usize];
+            sum.bytes += c.bytes;
+            sum.files += 1;
             if own {
-                a.own_bytes += c.bytes;
-                a.own_files += 1;
-                a.own_removers.add(h.by_layer, c.bytes);
-                a.own_reasons.add(h.reason, c.bytes);
+                sum.own_bytes += c.bytes;
+                sum.own_files += 1;
                 own = false;
             }
-            a.removers.add(h.by_layer, c.bytes);
-            a.reasons.add(h.reason, c.bytes);
             if n == ROOT {
                 break;
             }
-            let parent = tree.node(n).parent;
-            if fresh {
-                children.entry(parent).or_default().push(n);
-            }
-            n = parent;
+            n = tree.node(n).parent;
         }
     }
-    let kids = |n: NodeId| children.get(&n).map(Vec::as_slice).unwrap_or(&[]);
-    let collapse = |mut n: NodeId| {
-        while kids(n).len() == 1 && agg[&n].own_files == 0 {
+    for (i, s) in sums.iter_mut().enumerate() {
+        s.parent = if s.node == ROOT {
+            i as u32
+        } else {
+            slots.0[tree.node(s.node).parent as usize]
+        };
+    }
+    // Each slot's children, in the order they were first reached (slots are numbered
+    // in that order): the row order, and so the tie order, of the expansion below.
+    let mut kid_start = vec![0u32; sums.len() + 1];
+    for (i, s) in sums.iter().enumerate() {
+        if s.parent != i as u32 {
+            kid_start[s.parent as usize + 1] += 1;
+        }
+    }
+    for i in 0..sums.len() {
+        kid_start[i + 1] += kid_start[i];
+    }
+    let mut kid_list = vec![0u32; kid_start[sums.len()] as usize];
+    let mut filled = kid_start.clone();
+    for (i, s) in sums.iter().enumerate() {
+        if s.parent != i as u32 {
+            kid_list[filled[s.parent as usize] as usize] = i as u32;
+            filled[s.parent as usize] += 1;
+        }
+    }
+    let kids =
+        |n: u32| &kid_list[kid_start[n as usize] as usize..kid_start[n as usize + 1] as usize];
+    let bytes = |n: u32| sums[n as usize].bytes;
+    let collapse = |mut n: u32| {
+        while kids(n).len() == 1 && sums[n as usize].own_files == 0 {
             n = kids(n)[0];
         }
         n
     };
-    let mut rows: Vec<Row> = vec![Row::Whole(collapse(ROOT))];
+    let root = slots.0[ROOT as usize];
+    let mut rows: Vec<Row> = vec![Row::Whole(collapse(root))];
     loop {
         let mut candidates: Vec<usize> = (0..rows.len())
             .filter(|&i| matches!(rows[i], Row::Whole(n) if !kids(n).is_empty()))
             .collect();
-        candidates.sort_by(|&a, &b| agg[&rows[b].node()].bytes.cmp(&agg[&rows[a].node()].bytes));
+        candidates.sort_by(|&a, &b| bytes(rows[b].slot()).cmp(&bytes(rows[a].slot())));
         // The largest row that can open up does: wholly if its children fit, else
         // partly (its largest children get rows, the rest of it one more) when the named
         // children hold most of its bytes.
         let free = top - (rows.len() - 1);
         let mut opened = false;
         for i in candidates {
-            let n = rows[i].node();
-            let own = usize::from(agg[&n].own_files > 0);
+            let n = rows[i].slot();
+            let own = usize::from(sums[n as usize].own_files > 0);
             if kids(n).len() + own <= free {
                 rows.swap_remove(i);
                 if own > 0 {
@@ -563,11 +605,15 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
             if free < 2 {
                 continue;
             }
-            let mut by_size: Vec<NodeId> = kids(n).to_vec();
-            by_size.sort_by(|a, b| agg[b].bytes.cmp(&agg[a].bytes).then(a.cmp(b)));
+            let mut by_size: Vec<u32> = kids(n).to_vec();
+            by_size.sort_by(|&a, &b| {
+                bytes(b)
+                    .cmp(&bytes(a))
+                    .then(sums[a as usize].node.cmp(&sums[b as usize].node))
+            });
             by_size.truncate(free - 1);
-            let named: u64 = by_size.iter().map(|k| agg[k].bytes).sum();
-            if named * 2 >= agg[&n].bytes {
+            let named: u64 = by_size.iter().map(|&k| bytes(k)).sum();
+            if named * 2 >= bytes(n) {
                 rows.swap_remove(i);
                 rows.extend(by_size.iter().map(|&k| Row::Whole(collapse(k))));
                 rows.push(Row::Rest(n, by_size));
@@ -579,38 +625,50 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
             break;
         }
     }
+    // The hiders and reasons of each row: every file goes to the first row found on
+    // its way up (a named child's row before the rest of its parent; an `Own` row only
+    // takes the node's own file).
+    let mut row_at = vec![NONE; sums.len()];
+    for (r, row) in rows.iter().enumerate() {
+        row_at[row.slot() as usize] = r as u32;
+    }
+    let mut counts: Vec<(Counts<u32>, Counts<Reason>)> =
+        rows.iter().map(|_| Default::default()).collect();
+    for &id in ids {
+        let c = &replay.contents[id as usize];
+        let Some(h) = c.hidden else { continue };
+        let start = slots.0[c.node as usize];
+        let mut at = start;
+        loop {
+            let r = row_at[at as usize];
+            if r != NONE && (at == start || !matches!(rows[r as usize], Row::Own(_))) {
+                let (removers, reasons) = &mut counts[r as usize];
+                removers.add(h.by_layer, c.bytes);
+                reasons.add(h.reason, c.bytes);
+                break;
+            }
+            let up = sums[at as usize].parent;
+            if up == at {
+                break;
+            }
+            at = up;
+        }
+    }
     let mut out: Vec<PathRow> = rows
-        .into_iter()
-        .map(|row| {
-            let n = row.node();
-            let a = &agg[&n];
-            let (bytes, files, removers, reasons) = match &row {
-                Row::Whole(_) => (a.bytes, a.files, a.removers.clone(), a.reasons.clone()),
-                Row::Own(_) => (
-                    a.own_bytes,
-                    a.own_files,
-                    a.own_removers.clone(),
-                    a.own_reasons.clone(),
-                ),
-                Row::Rest(_, named) => {
-                    let (mut bytes, mut files) = (a.bytes, a.files);
-                    let (mut removers, mut reasons) = (a.removers.clone(), a.reasons.clone());
-                    for k in named {
-                        let b = &agg[k];
-                        bytes -= b.bytes;
-                        files -= b.files;
-                        for &(l, v) in &b.removers.0 {
-                            removers.sub(l, v);
-                        }
-                        for &(r, v) in &b.reasons.0 {
-                            reasons.sub(r, v);
-                        }
-                    }
-                    (bytes, files, removers, reasons)
-                }
+        .iter()
+        .zip(counts)
+        .map(|(row, (removers, reasons))| {
+            let n = row.slot();
+            let s = &sums[n as usize];
+            let (bytes, files) = match row {
+                Row::Whole(_) => (s.bytes, s.files),
+                Row::Own(_) => (s.own_bytes, s.own_files),
+                Row::Rest(_, named) => named.iter().fold((s.bytes, s.files), |(b, f), &k| {
+                    (b - sums[k as usize].bytes, f - sums[k as usize].files)
+                }),
             };
             PathRow {
-                path: tree.path_of(n),
+                path: tree.path_of(s.node),
                 is_dir: !matches!(row, Row::Own(_)) && !kids(n).is_empty(),
                 other: matches!(row, Row::Rest(..)),
                 bytes,
@@ -620,6 +678,9 @@ fn roll_up(replay: &Replay, ids: &[ContentId], top: usize) -> Vec<PathRow> {
             }
         })
         .collect();
+    for s in &sums {
+        slots.0[s.node as usize] = NONE;
+    }
     out.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.path.cmp(&b.path)));
     out
 }

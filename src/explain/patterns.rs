@@ -62,22 +62,75 @@ impl PathKind {
     }
 }
 
-/// Whether `seq` starts at a component boundary somewhere in `path`. Runs once per
-/// path per pattern, so it allocates nothing.
-fn has_component_seq(path: &str, seq: &str) -> bool {
-    // At each component's start, a plain prefix compare: a path has a few components,
-    // and building a substring searcher per call cost a quarter of the whole run.
-    let (path, seq) = (path.as_bytes(), seq.as_bytes());
-    path.starts_with(seq)
-        || path
-            .iter()
-            .enumerate()
-            .any(|(i, &b)| b == b'/' && path[i + 1..].starts_with(seq))
+/// Directory names that mean something wherever they sit in a path, each matched at a
+/// component's start: one bit of [`Marks`] apiece.
+const NAMED_DIRS: [&[u8]; 12] = [
+    b".cache/pip/",
+    b".npm/_cacache/",
+    b".npm/_logs/",
+    b".cache/yarn/",
+    b".yarn/cache/",
+    b".cache/go-build/",
+    b"go/pkg/mod/cache/",
+    b".gem/",
+    b"site-packages/",
+    b"dist-packages/",
+    b"node_modules/",
+    b"gems/",
+];
+const PIP: u16 = 1 << 0;
+const NPM: u16 = 1 << 1 | 1 << 2;
+const YARN: u16 = 1 << 3 | 1 << 4;
+const GO: u16 = 1 << 5 | 1 << 6;
+const GEM: u16 = 1 << 7;
+const LANGUAGE: u16 = 0b1111 << 8;
+
+/// Which of [`NAMED_DIRS`] start at a component boundary of a path, found in one pass:
+/// the explanation classifies every wasted and every live file, and a search per name
+/// per path was most of its time.
+#[derive(Clone, Copy)]
+struct Marks(u16);
+
+impl Marks {
+    fn of(path: &[u8]) -> Marks {
+        let mut marks = 0u16;
+        let mut at = 0;
+        loop {
+            let rest = &path[at..];
+            if let Some(&first) = rest.first() {
+                for (bit, dir) in NAMED_DIRS.iter().enumerate() {
+                    if dir[0] == first && rest.starts_with(dir) {
+                        marks |= 1 << bit;
+                    }
+                }
+            }
+            match rest.iter().position(|&b| b == b'/') {
+                Some(slash) => at += slash + 1,
+                None => return Marks(marks),
+            }
+        }
+    }
+
+    fn any(self, bits: u16) -> bool {
+        self.0 & bits != 0
+    }
 }
 
 /// Classifies a normalised image path (no leading `/`).
 pub fn classify(path: &[u8]) -> Option<PathKind> {
-    let path = std::str::from_utf8(path).ok()?;
+    classify_and_language(path).0
+}
+
+/// [`classify`] and [`is_language_package`] of one path, from one pass over it.
+pub fn classify_and_language(path: &[u8]) -> (Option<PathKind>, bool) {
+    let Ok(path) = std::str::from_utf8(path) else {
+        return (None, false);
+    };
+    let marks = Marks::of(path.as_bytes());
+    (kind(path, marks), marks.any(LANGUAGE))
+}
+
+fn kind(path: &str, marks: Marks) -> Option<PathKind> {
     let under = |prefix: &str| path.starts_with(prefix);
     if under("var/lib/apt/lists/") {
         return Some(PathKind::AptLists);
@@ -91,21 +144,19 @@ pub fn classify(path: &[u8]) -> Option<PathKind> {
     if under("var/cache/dnf/") || under("var/cache/yum/") {
         return Some(PathKind::DnfCache);
     }
-    if has_component_seq(path, ".cache/pip/") {
+    if marks.any(PIP) {
         return Some(PathKind::PipCache);
     }
-    if has_component_seq(path, ".npm/_cacache/") || has_component_seq(path, ".npm/_logs/") {
+    if marks.any(NPM) {
         return Some(PathKind::NpmCache);
     }
-    if has_component_seq(path, ".cache/yarn/") || has_component_seq(path, ".yarn/cache/") {
+    if marks.any(YARN) {
         return Some(PathKind::YarnCache);
     }
-    if has_component_seq(path, ".cache/go-build/") || has_component_seq(path, "go/pkg/mod/cache/") {
+    if marks.any(GO) {
         return Some(PathKind::GoCache);
     }
-    if has_component_seq(path, ".gem/") && path.contains("/cache/")
-        || under("usr/local/bundle/cache/")
-    {
+    if marks.any(GEM) && path.contains("/cache/") || under("usr/local/bundle/cache/") {
         return Some(PathKind::GemCache);
     }
     if path.ends_with(".deb") || path.ends_with(".apk") || path.ends_with(".rpm") {
@@ -148,19 +199,15 @@ pub fn is_archive(path: &[u8]) -> bool {
         b".tar.zst",
         b".zip",
     ];
-    let lower = path.to_ascii_lowercase();
-    ENDINGS.iter().any(|e| lower.ends_with(e))
+    ENDINGS
+        .iter()
+        .any(|e| path.len() >= e.len() && path[path.len() - e.len()..].eq_ignore_ascii_case(e))
 }
 
 /// A file of a language's installed packages: Python's `site-packages`/`dist-packages`,
 /// Node's `node_modules`, Ruby's gems.
 pub fn is_language_package(path: &[u8]) -> bool {
-    let Ok(path) = std::str::from_utf8(path) else {
-        return false;
-    };
-    ["site-packages/", "dist-packages/", "node_modules/", "gems/"]
-        .iter()
-        .any(|dir| has_component_seq(path, dir))
+    classify_and_language(path).1
 }
 
 #[cfg(test)]
@@ -195,6 +242,39 @@ mod tests {
         assert_eq!(c("lib/apk/db/installed"), Some(PathKind::PackageDatabase));
         assert_eq!(c("usr/bin/gcc"), None);
         assert_eq!(c("var/lib/dpkg/info/gcc.list"), None);
+    }
+
+    /// The one-pass marks agree with a search for each name at every component start.
+    #[test]
+    fn marks_are_a_search_per_name() {
+        fn at_component_start(path: &[u8], seq: &[u8]) -> bool {
+            (0..path.len())
+                .filter(|&i| i == 0 || path[i - 1] == b'/')
+                .any(|i| path[i..].starts_with(seq))
+        }
+        let mut paths: Vec<Vec<u8>> = Vec::new();
+        for dir in NAMED_DIRS {
+            for pre in ["", "a/", "x.", "home/u/", "go/", ".cache/", "/"] {
+                for post in ["", "x", "a/b", "/"] {
+                    paths.push([pre.as_bytes(), dir, post.as_bytes()].concat());
+                    paths.push([pre.as_bytes(), &dir[..dir.len() - 1], post.as_bytes()].concat());
+                }
+            }
+        }
+        paths.push(b"".to_vec());
+        paths.push(b"gems".to_vec());
+        for path in &paths {
+            let marks = Marks::of(path);
+            for (bit, dir) in NAMED_DIRS.iter().enumerate() {
+                assert_eq!(
+                    marks.any(1 << bit),
+                    at_component_start(path, dir),
+                    "{} in {}",
+                    String::from_utf8_lossy(dir),
+                    String::from_utf8_lossy(path)
+                );
+            }
+        }
     }
 
     #[test]
