@@ -1,9 +1,10 @@
 //! The pipeline: source → walk (parallel) → model (sequential replay) → report.
 
+mod reread;
 pub mod shared;
 mod stream;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
@@ -12,7 +13,6 @@ use crate::explain::report::{ImageInfo, LayerFacts, Report};
 use crate::explain::{self, ExplainOptions};
 use crate::model::gate::{self, Thresholds};
 use crate::model::steps::Alignment;
-use crate::model::tree::ContentId;
 use crate::model::{steps, Replay};
 use crate::progress::Progress;
 use crate::source::{self, LayerSource, LayeredImage, Opened, Plan, PlanOptions, SourceOptions};
@@ -334,7 +334,7 @@ fn analyze_layered_keeping(
     });
     progress.finish();
     result?;
-    resolve_by_rereading(&mut replay, &plain_layers, &pool)
+    reread::resolve(&mut replay, &plain_layers, &pool)
         .map_err(|(layer, e)| layer_error(&name, &plan, layer, e))?;
     if let Some(cache) = &cache {
         remember_hashes(cache, &keys, &replay, &plain_layers);
@@ -434,192 +434,6 @@ fn record_layer(
         stored_bytes: index.blob_bytes,
         entries: index.entries.len(),
     });
-}
-
-/// Hashes, with a second targeted read, the contents of uncompressed layers whose
-/// identity matters: same-size replacements (metadata-only or overwritten?), deleted
-/// files and what their hider added (moved?), and live files that share their size
-/// with another (duplicate content?). Compressed layers were hashed while they
-/// streamed.
-///
-/// Every kind of candidate is gathered first and the union is hashed in one parallel
-/// pass, so no pass waits for the slowest layer of the one before it. The duplicate
-/// candidates do not depend on how the comparisons come out (hashing a pair changes no
-/// content's liveness or size), so gathering them first picks the same contents the
-/// two passes one after the other did.
-///
-/// A duplicate candidate larger than a page is read whole only if another live file
-/// of its size could be its twin: the first pass hashes its first page (and the first
-/// page of every other file of its size read anyway), and a second, small pass reads
-/// whole the candidates whose first page some other file of their size shares, or
-/// whose size a file without a first-page hash has (a compressed layer's, hashed whole
-/// as it streamed). A file whose first page no same-size file shares has no twin, so
-/// it is left unhashed, which is what the duplicate figure asks of it. On big, 928
-/// such files held 39 MB of the 454 MB the re-read read.
-fn resolve_by_rereading(
-    replay: &mut Replay,
-    plain_layers: &[(usize, source::BlobLocation)],
-    pool: &rayon::ThreadPool,
-) -> std::result::Result<(), (usize, WalkError)> {
-    let mut whole: Vec<ContentId> = replay
-        .pending_comparisons()
-        .flat_map(|(old, new)| [old, new])
-        .collect();
-    whole.extend(explain::move_candidates(replay));
-    let mut large = Vec::new();
-    for id in explain::duplicate_candidates(replay) {
-        if replay.contents[id as usize].bytes > FIRST_PAGE {
-            large.push(id);
-        } else {
-            whole.push(id);
-        }
-    }
-    whole.sort_unstable();
-    whole.dedup();
-    large.retain(|id| whole.binary_search(id).is_err());
-    let sizes: HashSet<u64> = large
-        .iter()
-        .map(|&id| replay.contents[id as usize].bytes)
-        .collect();
-    let plain: HashSet<u32> = plain_layers.iter().map(|(l, _)| *l as u32).collect();
-    let mut reads: Vec<(ContentId, u64)> = whole
-        .iter()
-        .map(|&id| (id, replay.contents[id as usize].bytes))
-        .collect();
-    // The first page of every live file of a large candidate's size in a plain layer,
-    // hashed or not: what the candidates' first pages are compared with.
-    let mut same_size: Vec<ContentId> = Vec::new();
-    if !sizes.is_empty() {
-        for (id, c) in replay.contents.iter().enumerate() {
-            if c.is_live() && sizes.contains(&c.bytes) {
-                same_size.push(id as ContentId);
-                if plain.contains(&c.layer) {
-                    reads.push((id as ContentId, FIRST_PAGE));
-                }
-            }
-        }
-    }
-    let mut first_pages: HashMap<ContentId, u64> = HashMap::new();
-    for (id, len, hash) in hash_contents(replay, &reads, plain_layers, pool)? {
-        if len == replay.contents[id as usize].bytes {
-            replay.set_hash(id, hash);
-        } else {
-            first_pages.insert(id, hash);
-        }
-    }
-    if !large.is_empty() {
-        // Per (size, first page): how many live files have it; per size: whether a
-        // file has none to compare (read whole elsewhere, never by page).
-        let mut shared: HashMap<(u64, u64), u32> = HashMap::new();
-        let mut unpaged: HashSet<u64> = HashSet::new();
-        for &id in &same_size {
-            let bytes = replay.contents[id as usize].bytes;
-            match first_pages.get(&id) {
-                Some(&page) => *shared.entry((bytes, page)).or_default() += 1,
-                None => {
-                    unpaged.insert(bytes);
-                }
-            }
-        }
-        let twins: Vec<(ContentId, u64)> = large
-            .iter()
-            .map(|&id| (id, replay.contents[id as usize].bytes))
-            .filter(|&(id, bytes)| {
-                unpaged.contains(&bytes)
-                    || first_pages
-                        .get(&id)
-                        .is_some_and(|&page| shared.get(&(bytes, page)).is_some_and(|&n| n > 1))
-            })
-            .collect();
-        for (id, _, hash) in hash_contents(replay, &twins, plain_layers, pool)? {
-            replay.set_hash(id, hash);
-        }
-    }
-    replay.resolve_comparisons();
-    Ok(())
-}
-
-/// Bytes of a duplicate candidate read before the rest of it: a page, which a header
-/// walk reads anyway for a file this small.
-const FIRST_PAGE: u64 = 4096;
-
-/// A content and how many of its first bytes to hash.
-type Read = (ContentId, u64);
-/// A content, how many of its first bytes were hashed, and their hash.
-type Hash = (ContentId, u64, u64);
-
-/// Bytes of one re-read job: small enough that the jobs of an image spread evenly over
-/// the threads, large enough that opening the file and mapping a window are noise.
-const REREAD_JOB_BYTES: u64 = 8 << 20;
-
-/// Hashes the first `len` bytes of each content (`reads`) that lies in a plain layer
-/// and has no hash yet, in parallel jobs of about [`REREAD_JOB_BYTES`] that each move
-/// forward through one layer. Returns `(content, len, hash)`; contents elsewhere are
-/// left out.
-fn hash_contents(
-    replay: &Replay,
-    reads: &[(ContentId, u64)],
-    plain_layers: &[(usize, source::BlobLocation)],
-    pool: &rayon::ThreadPool,
-) -> std::result::Result<Vec<Hash>, (usize, WalkError)> {
-    let contents = &replay.contents;
-    let mut by_layer: HashMap<usize, Vec<(ContentId, u64)>> = HashMap::new();
-    for &(id, len) in reads {
-        let c = &contents[id as usize];
-        if c.hash.is_none() || len < c.bytes {
-            by_layer
-                .entry(c.layer as usize)
-                .or_default()
-                .push((id, len));
-        }
-    }
-    let mut jobs: Vec<(&source::BlobLocation, usize, Vec<Read>)> = Vec::new();
-    for (layer, location) in plain_layers {
-        let Some(mut reads) = by_layer.remove(layer) else {
-            continue;
-        };
-        reads.sort_unstable();
-        reads.dedup();
-        // Read in file order, so the re-read moves forward through the layer; cut
-        // into jobs of about REREAD_JOB_BYTES, each its own forward pass.
-        reads.sort_by_key(|&(id, _)| contents[id as usize].data_pos);
-        let mut job = Vec::new();
-        let mut bytes = 0u64;
-        for read in reads {
-            bytes += read.1;
-            job.push(read);
-            if bytes >= REREAD_JOB_BYTES {
-                jobs.push((location, *layer, std::mem::take(&mut job)));
-                bytes = 0;
-            }
-        }
-        if !job.is_empty() {
-            jobs.push((location, *layer, job));
-        }
-    }
-    type Hashed = std::result::Result<Vec<Hash>, (usize, WalkError)>;
-    let hashed: Vec<Hashed> = pool.install(|| {
-        use rayon::prelude::*;
-        jobs.par_iter()
-            .map(|(location, layer, reads)| {
-                let ranges: Vec<(u64, u64)> = reads
-                    .iter()
-                    .map(|&(id, len)| (contents[id as usize].data_pos, len))
-                    .collect();
-                let hashes = walk::hash_ranges(location, &ranges).map_err(|e| (*layer, e))?;
-                Ok(reads
-                    .iter()
-                    .zip(hashes)
-                    .map(|(&(id, len), hash)| (id, len, hash))
-                    .collect())
-            })
-            .collect()
-    });
-    let mut out = Vec::new();
-    for batch in hashed {
-        out.extend(batch?);
-    }
-    Ok(out)
 }
 
 fn finish(

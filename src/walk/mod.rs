@@ -26,7 +26,6 @@ use crate::format::tar::{
 };
 use crate::format::tar_split::TarSplit;
 use crate::progress::Progress;
-use crate::source::blob::BlobReader;
 use crate::source::BlobLocation;
 
 /// A slice of a [`LayerIndex`]'s name arena.
@@ -663,95 +662,80 @@ fn entries(n: u64) -> String {
 }
 
 /// Hashes byte ranges of an uncompressed layer: the targeted second read of entries
-/// whose identity decides a reason (same-size overwrites) or a duplicate.
+/// whose identity decides a reason (same-size overwrites), a move or a duplicate.
 ///
-/// The layer is mapped rather than read: on a Debian image with `chmod -R` steps this
-/// hashes 410 MB, and `pread` spent more time copying those bytes out of the page
-/// cache than xxh3 spent hashing them. Mapped pages count as resident memory, so the
-/// mapping is a small window that moves forward with the (sorted) ranges. Where
-/// mapping fails, it reads with `pread` instead.
+/// The ranges come sorted by offset, and most lie close together (the files of one
+/// `chmod -R` copy follow each other in the tar), so one `pread` fills a buffer with a
+/// run of them and each is hashed where it lies; a range longer than the buffer goes
+/// through it in pieces. The buffer fits the core's L2 cache, so the hash reads what the
+/// copy out of the page cache just wrote: on big, 419 MB in 43k ranges took 62 ms on
+/// two threads this way, against 70-80 ms hashing a mapped window in place (the faults,
+/// and unmapping under other threads, cost more than the copy), and nothing mapped
+/// counts in the resident set.
 pub fn hash_ranges(location: &BlobLocation, ranges: &[(u64, u64)]) -> Result<Vec<u64>, WalkError> {
-    let file = std::fs::File::open(&location.file)
+    let reader = location
+        .open()
         .map_err(|e| WalkError::new(format!("cannot open {}: {e}", location.file.display())))?;
-    let reader = BlobReader::new(std::sync::Arc::new(file), location.offset, location.len);
-    let mut window = Window {
-        start: 0,
-        map: None,
-        buf: Vec::new(),
-    };
-    ranges
-        .iter()
-        .map(|&(at, len)| {
-            let end = at
-                .checked_add(len)
-                .filter(|&end| end <= location.len)
-                .ok_or_else(|| {
-                    WalkError::new(format!(
-                        "re-reading data at byte {at}: read past the end of the blob"
-                    ))
-                })?;
-            if len <= WINDOW {
-                return Ok(hash_wide(window.bytes(&reader, at, end)?));
-            }
+    let end_of = |at: u64, len: u64| at.checked_add(len).filter(|&end| end <= location.len);
+    let mut buf = vec![0u8; REREAD_BUFFER.min(location.len as usize)];
+    // The blob bytes `buf` holds: `start..start + filled`.
+    let (mut start, mut filled) = (0u64, 0usize);
+    let mut hashes = Vec::with_capacity(ranges.len());
+    for (i, &(at, len)) in ranges.iter().enumerate() {
+        let end = end_of(at, len).ok_or_else(|| {
+            WalkError::new(format!(
+                "re-reading data at byte {at}: read past the end of the blob"
+            ))
+        })?;
+        let read = |buf: &mut [u8], at: u64| {
+            reader
+                .read_exact_at(at, buf)
+                .map_err(|e| WalkError::new(format!("re-reading data at byte {at}: {e}")))
+        };
+        if len > buf.len() as u64 {
             let mut hasher = WideHasher::new();
             let mut pos = at;
             while pos < end {
-                let next = end.min(pos + WINDOW);
-                hasher.update(window.bytes(&reader, pos, next)?);
-                pos = next;
+                let n = (end - pos).min(buf.len() as u64) as usize;
+                read(&mut buf[..n], pos)?;
+                hasher.update(&buf[..n]);
+                pos += n as u64;
             }
-            // Streaming and one-shot xxh3 agree, so these match hashes taken inline.
-            Ok(hasher.digest())
-        })
-        .collect()
-}
-
-/// Bytes the re-read maps (or reads) at a time.
-const WINDOW: u64 = 2 << 20;
-
-/// A read-only mapping of `WINDOW` bytes of a blob from `start`, or a `pread` buffer.
-struct Window {
-    start: u64,
-    map: Option<memmap2::Mmap>,
-    buf: Vec<u8>,
-}
-
-impl Window {
-    /// The blob's bytes `at..end` (at most `WINDOW` of them).
-    fn bytes(&mut self, reader: &BlobReader, at: u64, end: u64) -> Result<&[u8], WalkError> {
-        let covered = |len: usize| at >= self.start && end <= self.start + len as u64;
-        if let Some(map) = &self.map {
-            if covered(map.len()) {
-                let map = self.map.as_ref().expect("checked above");
-                return Ok(&map[(at - self.start) as usize..(end - self.start) as usize]);
-            }
+            filled = 0;
+            hashes.push(hasher.digest());
+            continue;
         }
-        self.map = None;
-        let len = WINDOW.max(end - at).min(reader.len() - at) as usize;
-        if len > 0 {
-            // SAFETY: a read-only mapping, dropped before the next one. Like ripgrep, we
-            // accept that another process truncating the image file while it is mapped
-            // would end the run with SIGBUS: images are not rewritten while analysed.
-            let map = unsafe {
-                memmap2::MmapOptions::new()
-                    .offset(reader.start() + at)
-                    .len(len)
-                    .map(reader.file())
-            };
-            if let Ok(map) = map {
-                self.start = at;
-                let map = self.map.insert(map);
-                return Ok(&map[..(end - at) as usize]);
+        if at < start || end > start + filled as u64 {
+            // One read from here through the ranges that follow closely and fit.
+            let mut fill_end = end;
+            for &(next, next_len) in &ranges[i + 1..] {
+                match end_of(next, next_len) {
+                    Some(next_end)
+                        if next >= at
+                            && next <= fill_end + REREAD_GAP
+                            && next_end - at <= buf.len() as u64 =>
+                    {
+                        fill_end = fill_end.max(next_end)
+                    }
+                    _ => break,
+                }
             }
+            filled = (fill_end - at) as usize;
+            start = at;
+            read(&mut buf[..filled], at)?;
         }
-        let n = (end - at) as usize;
-        self.buf.resize(n, 0);
-        reader
-            .read_exact_at(at, &mut self.buf[..n])
-            .map_err(|e| WalkError::new(format!("re-reading data at byte {at}: {e}")))?;
-        Ok(&self.buf[..n])
+        let from = (at - start) as usize;
+        hashes.push(hash_wide(&buf[from..from + len as usize]));
     }
+    Ok(hashes)
 }
+
+/// The re-read's buffer: most of a core's L2 cache.
+const REREAD_BUFFER: usize = 256 << 10;
+
+/// Bytes between two ranges that one read still spans: a header and its padding are
+/// at most 1 KiB, so neighbouring files of a tar always qualify.
+const REREAD_GAP: u64 = 4096;
 
 /// A plain-data description of an entry, for building a [`LayerIndex`] without a tar:
 /// the model's unit tests and the replay fuzz target use it.
@@ -868,9 +852,9 @@ mod tests {
     use std::io::Write;
 
     #[test]
-    fn targeted_hashes_match_one_shot_hashes_across_windows() {
+    fn targeted_hashes_match_one_shot_hashes_across_buffers() {
         let mut x: u32 = 7;
-        let data: Vec<u8> = (0..5 * WINDOW + 123)
+        let data: Vec<u8> = (0..5 * REREAD_BUFFER as u64 + 123)
             .map(|_| {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
                 (x >> 16) as u8
@@ -884,7 +868,7 @@ mod tests {
             offset: 6,
             len: data.len() as u64,
         };
-        let w = WINDOW;
+        let w = REREAD_BUFFER as u64;
         let ranges = [
             (0, 0),
             (0, 10),
@@ -892,6 +876,15 @@ mod tests {
             (w - 5, 10),
             (w + 1, 3 * w + 7),
             (5 * w, 123),
+            // Runs of close ranges that one read spans, a gap too wide to span, a
+            // range that starts before the last one, and the same range twice.
+            (100, 50),
+            (700, 300),
+            (1_500, 2_000),
+            (3_600 + REREAD_GAP, 10),
+            (w - 100, 200),
+            (90, 20),
+            (90, 20),
         ];
         let got = hash_ranges(&location, &ranges).unwrap();
         for (&(at, len), hash) in ranges.iter().zip(got) {

@@ -137,3 +137,110 @@ fn a_missing_file_is_one_clear_error() {
         "layerwaste: error: /nonexistent/image.tar: No such file or directory (os error 2)\n"
     );
 }
+
+/// A docker-archive written here: one layer per list of (path, mode, data), with a
+/// history step each.
+fn docker_archive(
+    dir: &std::path::Path,
+    layers: &[Vec<(&str, u32, Vec<u8>)>],
+) -> std::path::PathBuf {
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    for (i, files) in layers.iter().enumerate() {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, mode, data) in files {
+            let mut h = tar::Header::new_ustar();
+            h.set_size(data.len() as u64);
+            h.set_mode(*mode);
+            h.set_cksum();
+            b.append_data(&mut h, path, &data[..]).unwrap();
+        }
+        members.push((format!("layer{i}.tar"), b.into_inner().unwrap()));
+    }
+    let history: Vec<Value> = (0..layers.len())
+        .map(|i| json!({"created_by": format!("/bin/sh -c step {i}")}))
+        .collect();
+    let config = json!({
+        "architecture": "amd64", "os": "linux",
+        "rootfs": {"type": "layers", "diff_ids": []},
+        "history": history,
+    });
+    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
+    let manifest = json!([{"Config": "config.json", "RepoTags": ["t:latest"], "Layers": names}]);
+    let path = dir.join("image.tar");
+    let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
+    let mut add = |name: &str, data: &[u8]| {
+        let mut h = tar::Header::new_ustar();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, data).unwrap();
+    };
+    for (name, data) in &members {
+        add(name, data);
+    }
+    add("config.json", config.to_string().as_bytes());
+    add("manifest.json", manifest.to_string().as_bytes());
+    b.into_inner().unwrap();
+    path
+}
+
+fn noise(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(2_654_435_761) | 1;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (x >> 16) as u8
+        })
+        .collect()
+}
+
+/// The re-read settles large same-size pairs by their first page where it can, and
+/// large duplicate candidates by theirs: the reasons and the duplicates are what
+/// hashing every byte gives.
+#[test]
+fn same_size_pairs_and_duplicates_settled_by_first_pages_are_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = 300 * 1024;
+    let (a, b, c, d) = (noise(big, 1), noise(big, 2), noise(big, 3), noise(1000, 4));
+    let mut b2 = b.clone();
+    b2[10] ^= 1; // differs in the first page: settled by it
+    let mut c2 = c.clone();
+    c2[big - 1] ^= 1; // same first page, differs at the end: read whole
+    let mut twin_page = a.clone();
+    twin_page[big - 7] ^= 1; // a's size and first page, other content
+    let image = docker_archive(
+        dir.path(),
+        &[
+            vec![
+                ("a", 0o644, a.clone()),
+                ("b", 0o644, b),
+                ("c", 0o644, c),
+                ("d", 0o644, d.clone()),
+            ],
+            vec![
+                ("a", 0o755, a.clone()),
+                ("b", 0o644, b2),
+                ("c", 0o644, c2),
+                ("d", 0o600, d),
+                ("copy-of-a", 0o644, a.clone()),
+                ("not-a", 0o644, twin_page),
+                ("other-first-page", 0o644, noise(big, 5)),
+            ],
+        ],
+    );
+    let r = analyze_json(&image, &[]);
+    let big = big as u64;
+    assert_eq!(
+        r["steps"][0]["wasted_by_reason"],
+        json!({"metadata-only": big + 1000, "overwritten": 2 * big})
+    );
+    // a and its copy are one content twice; not-a shares a's size and first page but
+    // not its bytes, and other-first-page shares only the size. One extra copy.
+    assert_eq!(r["duplicates"]["files"], 1);
+    assert_eq!(r["duplicates"]["bytes"], big);
+    assert_eq!(r["duplicates"]["groups"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        r["duplicates"]["groups"][0]["paths"],
+        json!(["a", "copy-of-a"])
+    );
+}
