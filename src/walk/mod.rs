@@ -200,7 +200,7 @@ pub fn walk_blob(
         Compression::None => {
             let mut walker =
                 Walker::new(options, options.hash_plain_layers, progress, cancel, None);
-            // One page per miss: the header walk seeks over data it need not copy.
+            // Page-sized refills at most: the header walk seeks over data it need not copy.
             let reader = reader.with_fixed_chunk(4096);
             let mut tar = TarReader::new(Seeking(reader), options.headers);
             walker.run(&mut tar)?;
