@@ -340,7 +340,8 @@ fn analyze_layered_keeping(
         remember_hashes(cache, &keys, &replay, &plain_layers);
     }
     release_free_pages();
-    finish(&name, plan, replay, facts, warnings, options, kept)
+    // On the walk's pool: the explanation runs its parts in parallel.
+    pool.install(|| finish(&name, plan, replay, facts, warnings, options, kept))
 }
 
 /// Walks one layer from its source.
