@@ -291,7 +291,8 @@ impl<R: Skip> TarReader<R> {
                 why: format!("bad header at byte {header_pos}: {why}"),
                 entry: Some(shorten(&header.path_bytes())),
             })?;
-            let size = header.entry_size().map_err(|_| TarError {
+            let size = number(&block, SIZE).map_or_else(|| header.entry_size(), Ok);
+            let size = size.map_err(|_| TarError {
                 why: format!("bad header at byte {header_pos}: the size field is not a number"),
                 entry: Some(shorten(&header.path_bytes())),
             })?;
@@ -413,13 +414,22 @@ impl<R: Skip> TarReader<R> {
             self.padding = (BLOCK - size % BLOCK) % BLOCK;
             self.entry_size = size;
             self.entry_pos = self.pos;
+            let field = |range, slow: fn(&tar::Header) -> io::Result<u64>| {
+                number(&block, range).unwrap_or_else(|| slow(header).unwrap_or(0))
+            };
             let meta = Meta::new(
-                header.mode().unwrap_or(0),
-                pax_uid.take().unwrap_or_else(|| header.uid().unwrap_or(0)),
-                pax_gid.take().unwrap_or_else(|| header.gid().unwrap_or(0)),
+                number(&block, MODE)
+                    .map(|m| m as u32)
+                    .unwrap_or_else(|| header.mode().unwrap_or(0)),
+                pax_uid
+                    .take()
+                    .unwrap_or_else(|| field(UID, tar::Header::uid)),
+                pax_gid
+                    .take()
+                    .unwrap_or_else(|| field(GID, tar::Header::gid)),
                 pax_mtime
                     .take()
-                    .unwrap_or_else(|| header.mtime().unwrap_or(0)),
+                    .unwrap_or_else(|| field(MTIME, tar::Header::mtime)),
             );
             return Ok(Some(Header {
                 kind,
@@ -603,11 +613,45 @@ fn read_block<R: Read>(r: &mut R, block: &mut [u8; BLOCK as usize]) -> io::Resul
     Ok(true)
 }
 
+/// The header's numeric fields.
+const MODE: std::ops::Range<usize> = 100..108;
+const UID: std::ops::Range<usize> = 108..116;
+const GID: std::ops::Range<usize> = 116..124;
+const SIZE: std::ops::Range<usize> = 124..136;
+const MTIME: std::ops::Range<usize> = 136..148;
+const CKSUM: std::ops::Range<usize> = 148..156;
+
+/// A numeric header field in the form every tar writer uses (spaces, octal digits,
+/// spaces, then NULs to the end), read as the `tar` crate reads it; `None` for any other
+/// form (base-256, other whitespace, a sign, garbage), which is the crate's to read or
+/// refuse. The crate goes through a string, trimming and parsing, for each of a
+/// header's six fields: on a plain layer's header walk that was 12% of the time.
+fn number(block: &[u8; BLOCK as usize], field: std::ops::Range<usize>) -> Option<u64> {
+    let field = &block[field];
+    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    let text = &field[..end];
+    let start = text.iter().position(|&b| b != b' ')?;
+    let digits_end = text[start..]
+        .iter()
+        .position(|&b| !(b'0'..=b'7').contains(&b))
+        .map_or(text.len(), |n| start + n);
+    if digits_end == start || text[digits_end..].iter().any(|&b| b != b' ') {
+        return None;
+    }
+    Some(
+        text[start..digits_end]
+            .iter()
+            .fold(0u64, |n, &d| (n << 3) | u64::from(d - b'0')),
+    )
+}
+
 /// Checks the header checksum, accepting the signed-byte sum some old tars wrote.
 fn check_checksum(block: &[u8; BLOCK as usize], header: &tar::Header) -> Result<(), String> {
-    let stored = header
-        .cksum()
+    let stored = number(block, CKSUM)
+        .map_or_else(|| header.cksum().map(u64::from), Ok)
         .map_err(|_| "the checksum field is not a number".to_string())?;
+    // At most eight octal digits: it fits, as the crate's own reading truncates to it.
+    let stored = stored as u32;
     let field = 148..156;
     // Every byte, then the checksum field counted as eight spaces: a plain sum the
     // compiler vectorizes (the per-byte test was 4% of walking a plain image).
@@ -662,6 +706,58 @@ mod tests {
             out.push((String::from_utf8_lossy(r.path()).into_owned(), h.size));
         }
         Ok(out)
+    }
+
+    /// The quick reading of numeric fields agrees with the `tar` crate's on every form
+    /// it accepts, and leaves every other form to it.
+    #[test]
+    fn numeric_fields_read_as_the_crate_reads_them() {
+        let forms: &[&[u8]] = &[
+            b"0000644\0",
+            b"644\0\0\0\0\0",
+            b"  644 \0\0",
+            b"0000644 ",
+            b"00000000",
+            b"\0\0\0\0\0\0\0\0",
+            b"        ",
+            b"77777777",
+            b"0000648\0",
+            b"+000644\0",
+            b"00 0644\0",
+            b"\t000644\0",
+            b"000644\x01\0",
+            b"\x80\0\0\0\0\0\x01\x02",
+            b"000644\0x",
+            b" 7\0 1234",
+        ];
+        for form in forms {
+            let mut block = [0u8; BLOCK as usize];
+            block[MODE].copy_from_slice(form);
+            block[UID].copy_from_slice(form);
+            let header = tar::Header::from_byte_slice(&block);
+            let quick = number(&block, MODE);
+            let crate_mode = header.mode().ok().map(u64::from);
+            let crate_uid = header.uid().ok();
+            if let Some(v) = quick {
+                assert_eq!(Some(v), crate_mode, "mode {form:?}");
+                assert_eq!(Some(v), crate_uid, "uid {form:?}");
+            }
+            assert_eq!(
+                number(&block, MODE).or(crate_mode),
+                crate_mode,
+                "{form:?}: read or left to the crate"
+            );
+        }
+        // The common forms are read here, the rest left to the crate.
+        let mut block = [0u8; BLOCK as usize];
+        block[SIZE].copy_from_slice(b"00000012345\0");
+        assert_eq!(number(&block, SIZE), Some(0o12345));
+        block[MODE].copy_from_slice(b"  644 \0\0");
+        assert_eq!(number(&block, MODE), Some(0o644));
+        for other in [&b"+000644\0"[..], b"\x80\0\0\0\0\0\x01\x02", b"\t000644\0"] {
+            block[MODE].copy_from_slice(other);
+            assert_eq!(number(&block, MODE), None, "{other:?}");
+        }
     }
 
     #[test]
