@@ -268,7 +268,7 @@ fn analyze_layered_keeping(
     let mut replay = Replay::new();
     let mut facts: Vec<LayerFacts> = Vec::with_capacity(layers.len());
     let mut warnings = Vec::new();
-    let mut plain_layers = Vec::new();
+    let mut reread = reread::Reread::new();
     let mut kept = Vec::new();
     let result: Result<()> = pool.in_place_scope(|scope| {
         let (tx, rx) = mpsc::channel();
@@ -303,38 +303,47 @@ fn analyze_layered_keeping(
             });
         }
         drop(tx);
-        let mut ready: BTreeMap<usize, LayerIndex> = BTreeMap::new();
-        let mut next = 0;
-        for (i, result) in rx {
-            match result {
-                Ok(index) => {
-                    ready.insert(i, index);
-                }
-                Err(e) => {
-                    cancel.store(true, Ordering::Relaxed);
-                    return Err(layer_error(&name, &plan, i, e));
-                }
-            }
-            while let Some(index) = ready.remove(&next) {
-                record_layer(&plan, next, &index, &mut facts, &mut warnings);
-                if let LayerSource::File(location) = &layers[next] {
-                    if index.compression == Some(Compression::None) {
-                        plain_layers.push((next, location.clone()));
+        let replay_all = || -> Result<()> {
+            let mut ready: BTreeMap<usize, LayerIndex> = BTreeMap::new();
+            let mut next = 0;
+            for (i, result) in rx {
+                ready.insert(i, result.map_err(|e| layer_error(&name, &plan, i, e))?);
+                while let Some(index) = ready.remove(&next) {
+                    record_layer(&plan, next, &index, &mut facts, &mut warnings);
+                    // A plain layer in a file can be read again, for the re-read.
+                    let location = match &layers[next] {
+                        LayerSource::File(location)
+                            if index.compression == Some(Compression::None) =>
+                        {
+                            Some(location.clone())
+                        }
+                        _ => None,
+                    };
+                    check_room(&replay, &index, &name)?;
+                    replay.apply(&index);
+                    // The pairs this layer made start hashing while the next replay.
+                    reread.after_layer(&mut replay, next, location, scope, &cancel);
+                    if keep_indexes {
+                        kept.push(index);
                     }
+                    next += 1;
                 }
-                check_room(&replay, &index, &name)?;
-                replay.apply(&index);
-                if keep_indexes {
-                    kept.push(index);
-                }
-                next += 1;
             }
+            reread.after_replay(&replay, scope, &cancel);
+            Ok(())
+        };
+        let outcome = replay_all();
+        if outcome.is_err() {
+            // The walkers and the re-read's jobs stop at their next check.
+            cancel.store(true, Ordering::Relaxed);
         }
-        Ok(())
+        outcome
     });
     progress.finish();
     result?;
-    reread::resolve(&mut replay, &plain_layers, &pool)
+    let plain_layers = reread.plain_layers();
+    reread
+        .finish(&mut replay, &pool)
         .map_err(|(layer, e)| layer_error(&name, &plan, layer, e))?;
     if let Some(cache) = &cache {
         remember_hashes(cache, &keys, &replay, &plain_layers);

@@ -115,6 +115,8 @@ pub struct Replay {
     /// The directory the last placed path was in, and its path: a tar lists a
     /// directory's entries together, so most paths share it (below, `place`).
     last_dir: (NodeId, Vec<u8>),
+    /// Same-size replacements deferred since the last [`Replay::take_new_comparisons`].
+    new_comparisons: Vec<(ContentId, ContentId)>,
 }
 
 impl Default for Replay {
@@ -133,6 +135,7 @@ impl Replay {
             warnings: Vec::new(),
             stack: Vec::new(),
             last_dir: (ROOT, Vec::new()),
+            new_comparisons: Vec::new(),
         }
     }
 
@@ -387,6 +390,9 @@ impl Replay {
                 compare_with,
                 replaced_by,
             });
+            if compare_with != NONE {
+                self.new_comparisons.push((content, compare_with));
+            }
         }
     }
 
@@ -426,6 +432,12 @@ impl Replay {
             let h = c.hidden?;
             (h.compare_with != NONE).then_some((i as ContentId, h.compare_with))
         })
+    }
+
+    /// The pairs of [`Replay::pending_comparisons`] that the layers applied since the
+    /// last call deferred: the pipeline starts hashing them while later layers replay.
+    pub fn take_new_comparisons(&mut self) -> Vec<(ContentId, ContentId)> {
+        std::mem::take(&mut self.new_comparisons)
     }
 
     pub fn set_hash(&mut self, content: ContentId, hash: u64) {

@@ -172,6 +172,34 @@ fn unhashed_same_size_pairs_wait_for_hashes() {
     assert_eq!(r.pending_comparisons().count(), 0);
 }
 
+/// Each layer's new pairs are handed over once, as the layers are applied, and
+/// together they are every pending pair.
+#[test]
+fn new_comparisons_are_taken_layer_by_layer() {
+    let unhashed = |entries: &[(&str, Spec<'static>)]| {
+        let mut l = layer(entries);
+        for e in &mut l.entries {
+            e.hash = None;
+        }
+        l
+    };
+    let a = unhashed(&[("f", file(5, 0)), ("g", file(7, 0))]);
+    let b = unhashed(&[("f", file(5, 0))]);
+    let c = unhashed(&[("g", file(7, 0)), ("f", file(5, 0)), ("h", file(1, 0))]);
+    let mut r = Replay::new();
+    r.apply(&a);
+    assert_eq!(r.take_new_comparisons(), vec![]);
+    r.apply(&b);
+    assert_eq!(r.take_new_comparisons(), vec![(0, 2)]);
+    assert_eq!(r.take_new_comparisons(), vec![]);
+    r.apply(&c);
+    // f of layer b, replaced in its turn, and g of layer a.
+    assert_eq!(r.take_new_comparisons(), vec![(1, 3), (2, 4)]);
+    let mut pending: Vec<_> = r.pending_comparisons().collect();
+    pending.sort_unstable();
+    assert_eq!(pending, vec![(0, 2), (1, 3), (2, 4)]);
+}
+
 #[test]
 fn same_layer_duplicate_wastes_the_earlier_entry() {
     let r = replay(&[layer(&[("f", file(3, 1)), ("f", file(4, 2))])]);

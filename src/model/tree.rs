@@ -95,7 +95,10 @@ impl Tree {
 
     /// The child called `name`, present or not, if the path was ever seen.
     pub fn child(&self, parent: NodeId, name: &[u8]) -> Option<NodeId> {
-        let hash = self.hash(parent, name);
+        self.find(self.hash(parent, name), parent, name)
+    }
+
+    fn find(&self, hash: u64, parent: NodeId, name: &[u8]) -> Option<NodeId> {
         self.index
             .find(hash, |&id| {
                 let n = &self.nodes[id as usize];
@@ -107,7 +110,9 @@ impl Tree {
 
     /// The child called `name`, created (absent) if the path was never seen.
     pub fn child_or_insert(&mut self, parent: NodeId, name: &[u8]) -> NodeId {
-        if let Some(id) = self.child(parent, name) {
+        // One hash for the lookup and the insert.
+        let hash = self.hash(parent, name);
+        if let Some(id) = self.find(hash, parent, name) {
             return id;
         }
         let id = self.nodes.len() as NodeId;
@@ -124,7 +129,6 @@ impl Tree {
             kind: NodeKind::Absent,
         });
         self.nodes[parent as usize].first_child = id;
-        let hash = self.hash(parent, name);
         let Tree {
             index,
             nodes,
