@@ -97,9 +97,11 @@ impl Marks {
         let mut at = 0;
         loop {
             let rest = &path[at..];
-            if let Some(&first) = rest.first() {
+            // Every named directory starts with one of these: most components
+            // start with none, and are passed with one test.
+            if let Some(b'.' | b'g' | b's' | b'd' | b'n') = rest.first() {
                 for (bit, dir) in NAMED_DIRS.iter().enumerate() {
-                    if dir[0] == first && rest.starts_with(dir) {
+                    if rest.starts_with(dir) {
                         marks |= 1 << bit;
                     }
                 }
@@ -131,6 +133,16 @@ pub fn classify_and_language(path: &[u8]) -> (Option<PathKind>, bool) {
 }
 
 fn kind(path: &str, marks: Marks) -> Option<PathKind> {
+    let package = path.ends_with(".deb") || path.ends_with(".apk") || path.ends_with(".rpm");
+    // Every rule below needs a named directory, a package's ending, or a path under
+    // var/, etc/, lib/ or usr/: most paths have none, and are told at once (the
+    // explanation classifies every wasted and every live file).
+    if marks.0 == 0
+        && !package
+        && !matches!(path.as_bytes().first(), Some(b'v' | b'e' | b'l' | b'u'))
+    {
+        return None;
+    }
     let under = |prefix: &str| path.starts_with(prefix);
     if under("var/lib/apt/lists/") {
         return Some(PathKind::AptLists);
@@ -159,7 +171,7 @@ fn kind(path: &str, marks: Marks) -> Option<PathKind> {
     if marks.any(GEM) && path.contains("/cache/") || under("usr/local/bundle/cache/") {
         return Some(PathKind::GemCache);
     }
-    if path.ends_with(".deb") || path.ends_with(".apk") || path.ends_with(".rpm") {
+    if package {
         return Some(PathKind::PackageArchive);
     }
     const DATABASES: [&str; 9] = [
