@@ -128,12 +128,14 @@ run() {
   printf '  %-10s %-16s %7ss %8s KB  rc=%s\n' "$case" "$tool" "$wall" "$rss" "$rc" >&2
 }
 
-# round CASE IMAGE TOOLS...: RUNS rounds, each tool once per round, in turn.
+# round CASE IMAGE TOOLS...: RUNS rounds, each tool once per round, in turn, each
+# finding the image in memory.
 round() {
   local case=$1 image=$2; shift 2
   local r tool
   for r in $(seq "$runs"); do
     for tool in "$@"; do
+      resident "$image"
       case $tool in
         layerwaste) run "$case" "$tool" "$lw" analyze "$image" --format json --quiet ;;
         floor_walk) run "$case" "$tool" "$bin/examples/floor_walk" "$image" ;;
@@ -159,21 +161,29 @@ competitors() {
 # warm PATH...: evicts the files from the page cache and reads each once, front to back,
 # so every tool of a case meets them in the same state: all in memory, in the large
 # folios that a sequential read leaves. Without it the state is whatever the last writer
-# or reader left, and on these VMs the host reclaims cold pages (DAMON) between runs: the
-# same binary then took 98 or 135 ms on big, the bare walk 20 or 28 ms.
-warm() {
+# or reader left: the same binary took 98 or 135 ms on big, the bare walk 20 or 28 ms.
+# resident PATH...: reads the files again without evicting, before every run. These VMs
+# page out memory unused for a few seconds (DAMON's pageout scheme, kdamond), so during
+# dive's 10-35 s runs the image leaves the page cache, and whichever tool ran next paid
+# for reading it back (layerwaste on whiteouts: 20 ms after the check, 44-51 ms after
+# dive; the bare walk, run right after layerwaste, found it all in memory).
+cached() {
   python3 - "$@" <<'PY'
 import os, sys
-for root in sys.argv[1:]:
+evict, roots = sys.argv[1] == "evict", sys.argv[2:]
+for root in roots:
     paths = [root] if os.path.isfile(root) else [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs]
     for p in paths:
         fd = os.open(p, os.O_RDONLY)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        if evict:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         while os.read(fd, 1 << 20):
             pass
         os.close(fd)
 PY
 }
+warm() { cached evict "$@"; }
+resident() { cached keep "$@"; }
 
 # Exact figures first: a fast wrong answer is no answer.
 check() {
