@@ -298,14 +298,16 @@ if want stores; then
     # shellcheck disable=SC1090
     . "$senv"
     big_tar=$images/big/docker-archive.tar
-    if ! ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q | grep -qx 'docker.io/bench/big:latest'; then
+    # Whole lists, read to their end: with pipefail, a grep that stops at its first match
+    # would fail the pipeline with ctr's SIGPIPE once the namespace holds other images.
+    ctr_images() { ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q; }
+    if ! ctr_images | grep -x 'docker.io/bench/big:latest' >/dev/null; then
       # docker-archive names its image from the RepoTags; --base-name gives the untagged one a name.
       ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images import --no-unpack \
         --base-name docker.io/bench/big --digests "$big_tar" >/dev/null
-      ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q | grep -q bench/big ||
-        ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q >&2
+      ctr_images | grep bench/big >/dev/null || ctr_images >&2
     fi
-    ctrd_name=moby/$(ctr --address "$LAYERWASTE_CONTAINERD_ADDRESS" -n moby images ls -q | grep -m1 bench/big)
+    ctrd_name=moby/$(ctr_images | awk '/bench\/big/ && !found { print; found = 1 }')
     cs="overlay@$LAYERWASTE_STORAGE_OVERLAY+$LAYERWASTE_STORAGE_OVERLAY_RUN"
     skopeo inspect "containers-storage:[$cs]localhost/bench/big:latest" >/dev/null 2>&1 ||
       skopeo copy -q "docker-archive:$big_tar" "containers-storage:[$cs]localhost/bench/big:latest"
