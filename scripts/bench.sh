@@ -4,6 +4,7 @@
 #
 # Usage: scripts/bench.sh [CASE...]     CASE: big whiteouts gzip zstd scaling cache explore
 #                                      stores html scan (default: all of them)
+#        scripts/bench.sh summary       the tables and the plot again, from OUT/results.tsv
 # Env:   RUNS=5           rounds; every tool of a case runs once per round, in turn
 #        IMAGES=DIR       real images (default /work/bench-images; built with
 #                         scripts/build-bench-images.sh when missing, which needs root)
@@ -34,16 +35,22 @@ cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=(big whiteouts gzip zstd scaling cache explore stores html scan)
 mkdir -p "$out/logs"
 results=$out/results.tsv
-: >"$results"
+if [ "${cases[*]}" = summary ]; then
+  [ -s "$results" ] || { echo "bench: no $results to summarize" >&2; exit 2; }
+else
+  : >"$results"
+fi
 
 want() { local c; for c in "${cases[@]}"; do [ "$c" = "$1" ] && return 0; done; return 1; }
 have() { command -v "$1" >/dev/null 2>&1; }
 gnu_time=/usr/bin/time
 [ -x "$gnu_time" ] || { echo "bench: needs GNU time at /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
-echo "== building (release)" >&2
-cargo build --release --quiet --bin layerwaste \
-  --example floor_walk --example floor_inflate --example gen_synthetic
+if [ "${cases[*]}" != summary ]; then
+  echo "== building (release)" >&2
+  cargo build --release --quiet --bin layerwaste \
+    --example floor_walk --example floor_inflate --example gen_synthetic
+fi
 bin=$repo/target/release
 lw=$bin/layerwaste
 
@@ -404,7 +411,7 @@ fi
 
 # --- summary ------------------------------------------------------------------------------
 python3 - "$results" "$out" "$repo/docs/performance-scaling.svg" <<'PY'
-import statistics, sys, collections
+import collections, math, statistics, sys
 results, out, svg_path = sys.argv[1], sys.argv[2], sys.argv[3]
 rows = collections.defaultdict(list)
 for line in open(results):
@@ -497,15 +504,24 @@ if scal:
     PW, H, L, R, T, B, GAP = 330, 380, 60, 15, 50, 55, 40
     W = L + PW + GAP + L + PW + R
     xmax = max(n for n, *_ in lw_p) * 1.05
-    tmax = max(s for p in (lw_p, dv_p, fw_p) for _, s, _ in p) * 1.1
+    # Time on a log scale: diving's 1M-entry run is ~25× ours, which flattens a linear
+    # axis until layerwaste and the bare walk cannot be told apart.
+    times = [s for p in (lw_p, dv_p, fw_p) for _, s, _ in p]
+    tlo, thi = math.floor(math.log10(min(times))), math.ceil(math.log10(max(times)))
     mmax = max(m for p in (lw_p, dv_p) for _, _, m in p) * 1.1
     colors = {"layerwaste": "#1f77b4", "diving": "#ff7f0e", "bare walk": "#7f7f7f"}
     s = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
          f'<rect width="{W}" height="{H}" fill="white"/>',
          f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">synthetic docker-archives: layerwaste and diving (median of runs)</text>']
-    def panel(x0, title, ymax, unit, fmt, lines):
+    def panel(x0, title, ymax, unit, fmt, lines, log=None):
         X = lambda n: x0 + PW * n / xmax
-        Y = lambda v: H - B - (H - T - B) * v / ymax
+        if log:
+            lo, hi = log
+            Y = lambda v: H - B - (H - T - B) * (math.log10(v) - lo) / (hi - lo)
+            ticks = [10.0 ** e for e in range(lo, hi + 1)]
+        else:
+            Y = lambda v: H - B - (H - T - B) * v / ymax
+            ticks = [ymax * i / 5 for i in range(6)]
         s.append(f'<text x="{x0 + PW/2}" y="{T-10}" text-anchor="middle">{title}</text>')
         s.append(f'<line x1="{x0}" y1="{H-B}" x2="{x0+PW}" y2="{H-B}" stroke="black"/>')
         s.append(f'<line x1="{x0}" y1="{T}" x2="{x0}" y2="{H-B}" stroke="black"/>')
@@ -513,7 +529,10 @@ if scal:
         for i in range(6):
             n = xmax / 1.05 * i / 5
             s.append(f'<text x="{X(n):.1f}" y="{H-B+16}" text-anchor="middle">{n/1e3:.0f}k</text>')
-            s.append(f'<text x="{x0-5}" y="{Y(ymax*i/5)+4:.1f}" text-anchor="end">{fmt(ymax*i/5)}</text>')
+        for v in ticks:
+            s.append(f'<text x="{x0-5}" y="{Y(v)+4:.1f}" text-anchor="end">{fmt(v)}</text>')
+            if log:
+                s.append(f'<line x1="{x0}" y1="{Y(v):.1f}" x2="{x0+PW}" y2="{Y(v):.1f}" stroke="#dddddd"/>')
         s.append(f'<text x="{x0-45}" y="{(T+H-B)/2}" transform="rotate(-90 {x0-45} {(T+H-B)/2})" text-anchor="middle">{unit}</text>')
         for k, (name, pts, dash) in enumerate(lines):
             if not pts:
@@ -526,10 +545,11 @@ if scal:
             label = f"{v1:.2f} s" if unit.startswith("wall") else f"{v1:.0f} MB"
             s.append(f'<text x="{X(n1)-6:.1f}" y="{Y(v1)-8:.1f}" text-anchor="end" fill="{c}">{label}</text>')
             s.append(f'<text x="{x0+10}" y="{T+14+16*k}" fill="{c}">— {name}</text>')
-    panel(L, "wall time", tmax, "wall time (s)", lambda v: f"{v:.0f}" if tmax > 5 else f"{v:.1f}",
+    panel(L, "wall time (log scale)", None, "wall time (s)", lambda v: f"{v:g}",
           [("layerwaste", [(n, t_) for n, t_, _ in lw_p], ""),
            ("diving", [(n, t_) for n, t_, _ in dv_p], ""),
-           ("bare walk", [(n, t_) for n, t_, _ in fw_p], 'stroke-dasharray="5,4"')])
+           ("bare walk", [(n, t_) for n, t_, _ in fw_p], 'stroke-dasharray="5,4"')],
+          log=(tlo, thi))
     panel(L + PW + GAP + L, "peak RSS", mmax, "peak RSS (MB)", lambda v: f"{v:.0f}",
           [("layerwaste", [(n, m) for n, _, m in lw_p], ""),
            ("diving", [(n, m) for n, _, m in dv_p], "")])
