@@ -26,6 +26,10 @@ for d in "$repo/../shared/tools" /work/shared/tools; do
 done
 rm -f "$state/services.env"
 if [ "${1:-}" = --clean ]; then
+  # containers/storage's overlay driver leaves its home bind-mounted on itself, and a
+  # mount point cannot be removed: unmount what lies under the state, deepest first.
+  awk -v s="$state/" 'index($2, s) == 1 { print $2 }' /proc/self/mounts | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null; done
   # vfs layers are plain directories owned by root; podman's storage may hold
   # read-only files, so make them writable before removing.
   chmod -R u+w "$state" 2>/dev/null
