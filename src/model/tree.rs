@@ -260,3 +260,139 @@ impl Iterator for PresentChildren<'_> {
         None
     }
 }
+
+/// Finds the nodes of paths asked one after another, starting each from the deepest
+/// directory it shares with the path before: a tar lists a directory's entries
+/// together, so most lookups hash one name instead of every name from the root.
+/// [`PathFinder::find`] answers exactly as a walk from the root would.
+#[derive(Default)]
+pub struct PathFinder {
+    /// The last path asked.
+    last: Vec<u8>,
+    /// For each name of `last` that was found: where the name ends in `last`, and its node.
+    found: Vec<(usize, NodeId)>,
+}
+
+impl PathFinder {
+    pub fn new() -> PathFinder {
+        PathFinder::default()
+    }
+
+    /// The node of `path` (`/`-separated names under the root; empty is the root), or
+    /// `None` when the tree never saw it.
+    pub fn find(&mut self, tree: &Tree, path: &[u8]) -> Option<NodeId> {
+        if path.is_empty() {
+            return Some(ROOT);
+        }
+        let same = self
+            .last
+            .iter()
+            .zip(path)
+            .take_while(|(a, b)| a == b)
+            .count();
+        // A name found before is reused when it ends within the shared bytes and ends a
+        // name of `path` too.
+        let keep = self
+            .found
+            .iter()
+            .take_while(|&&(end, _)| end <= same && (end == path.len() || path[end] == b'/'))
+            .count();
+        self.found.truncate(keep);
+        self.last.clear();
+        self.last.extend_from_slice(path);
+        let (mut start, mut at) = match self.found.last() {
+            Some(&(end, node)) if end == path.len() => return Some(node),
+            Some(&(end, node)) => (end + 1, node),
+            None => (0, ROOT),
+        };
+        loop {
+            let end = path[start..]
+                .iter()
+                .position(|b| *b == b'/')
+                .map_or(path.len(), |i| start + i);
+            at = tree.child(at, &path[start..end])?;
+            self.found.push((end, at));
+            if end == path.len() {
+                return Some(at);
+            }
+            start = end + 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod path_finder_tests {
+    use super::*;
+
+    fn from_root(tree: &Tree, path: &[u8]) -> Option<NodeId> {
+        if path.is_empty() {
+            return Some(ROOT);
+        }
+        let mut at = ROOT;
+        for name in path.split(|b| *b == b'/') {
+            at = tree.child(at, name)?;
+        }
+        Some(at)
+    }
+
+    fn insert(tree: &mut Tree, path: &[u8]) {
+        let mut at = ROOT;
+        for name in path.split(|b| *b == b'/') {
+            at = tree.child_or_insert(at, name);
+        }
+    }
+
+    #[test]
+    fn answers_as_a_walk_from_the_root_in_any_order() {
+        let mut tree = Tree::new();
+        let known: [&[u8]; 9] = [
+            b"usr/share/doc/a",
+            b"usr/share/doc/ab",
+            b"usr/share/docs/a",
+            b"usr/lib",
+            b"usr/lib/x/y",
+            b"etc",
+            b"a//b",
+            b"a/",
+            b"usr/share/doc/a/inner",
+        ];
+        for p in known {
+            insert(&mut tree, p);
+        }
+        // Names that share bytes but not whole names, prefixes, parents after children,
+        // paths never seen, empty names, and the root.
+        let asked: [&[u8]; 22] = [
+            b"usr/share/doc/a",
+            b"usr/share/doc/ab",
+            b"usr/share/doc/a",
+            b"usr/share/docs/a",
+            b"usr/share/doc",
+            b"usr/share/doc/a/inner",
+            b"usr/share/doc/a/inner/deeper",
+            b"usr/share/doc/a/inner",
+            b"usr/lib/x/y",
+            b"usr/lib/x",
+            b"usr/lib/xy",
+            b"usr",
+            b"",
+            b"etc",
+            b"etc/missing",
+            b"etcetera",
+            b"a//b",
+            b"a/",
+            b"a",
+            b"a//b",
+            b"nothing/here",
+            b"usr/share/doc/ab",
+        ];
+        let mut finder = PathFinder::new();
+        for path in asked {
+            assert_eq!(
+                finder.find(&tree, path),
+                from_root(&tree, path),
+                "{}",
+                String::from_utf8_lossy(path)
+            );
+        }
+    }
+}

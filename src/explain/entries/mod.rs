@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use crate::model::tree::{ContentId, NodeId, NodeKind, Tree, NONE, ROOT};
+use crate::model::tree::{ContentId, NodeId, NodeKind, PathFinder, Tree, NONE, ROOT};
 use crate::model::{Reason, Replay};
 use crate::walk::{EntryKind, LayerIndex};
 
@@ -79,12 +79,13 @@ pub struct EntryIndex {
 impl EntryIndex {
     pub fn new(replay: &Replay, indexes: &[LayerIndex]) -> EntryIndex {
         let mut last_touch = vec![NONE; replay.tree.len()];
+        let mut finder = PathFinder::new();
         for (layer, index) in indexes.iter().enumerate() {
             for entry in &index.entries {
                 if matches!(entry.kind, EntryKind::Whiteout | EntryKind::Opaque) {
                     continue;
                 }
-                if let Some(node) = node_of(&replay.tree, index.path(entry.path)) {
+                if let Some(node) = finder.find(&replay.tree, index.path(entry.path)) {
                     last_touch[node as usize] = layer as u32;
                 }
             }
@@ -98,18 +99,6 @@ impl EntryIndex {
             content_start,
         }
     }
-}
-
-/// The node a path was given, present or not: the tree interns every path it sees.
-pub fn node_of(tree: &Tree, path: &[u8]) -> Option<NodeId> {
-    if path.is_empty() {
-        return Some(ROOT);
-    }
-    let mut at = ROOT;
-    for part in path.split(|b| *b == b'/') {
-        at = tree.child(at, part)?;
-    }
-    Some(at)
 }
 
 /// Whether a node is present in the final tree as an entry of `kind` would leave it.
@@ -165,9 +154,10 @@ pub fn layer_entries(
     // Markers of this layer by node, to give each hidden content to the marker that hid it.
     let mut whiteouts: HashMap<NodeId, usize> = HashMap::new();
     let mut opaques: HashMap<NodeId, usize> = HashMap::new();
+    let mut finder = PathFinder::new();
     for (i, entry) in index.entries.iter().enumerate() {
         let path = index.path(entry.path);
-        let node = node_of(tree, path);
+        let node = finder.find(tree, path);
         let mut view = EntryView {
             path: path.to_vec(),
             kind: kind_of(entry.kind),
@@ -338,10 +328,12 @@ pub fn merged_entries(
     let tree = &partial.tree;
     let mut out = Vec::new();
     let mut stack: Vec<NodeId> = tree.present_children(ROOT).collect();
+    // Depth first: a directory's children come one after another.
+    let mut finder = PathFinder::new();
     while let Some(id) = stack.pop() {
         let n = *tree.node(id);
         let path = tree.path_of(id);
-        let final_node = node_of(&replay.tree, &path);
+        let final_node = finder.find(&replay.tree, &path);
         let mut view = EntryView {
             path,
             kind: Kind::Dir,

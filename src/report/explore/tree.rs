@@ -2,7 +2,7 @@
 //! through a flat list of visible rows that is rebuilt only when expansion, a filter or
 //! the sort changes. Moving the cursor never touches the tree.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use crate::explain::entries::{EntryView, Fate, Kind};
 use crate::text::escape_bytes;
@@ -150,6 +150,8 @@ impl FileTree {
             p.files += files;
             p.wasted_files += wasted_files;
         }
+        // The map borrows the entries' paths.
+        drop(dirs);
         FileTree { nodes, entries }
     }
 
