@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::build::{Image, Layer};
 use crate::common::*;
 
 fn summary(r: &Value) -> (u64, u64, u64) {
@@ -138,52 +139,6 @@ fn a_missing_file_is_one_clear_error() {
     );
 }
 
-/// A docker-archive written here: one layer per list of (path, mode, data), with a
-/// history step each.
-fn docker_archive(
-    dir: &std::path::Path,
-    layers: &[Vec<(&str, u32, Vec<u8>)>],
-) -> std::path::PathBuf {
-    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
-    for (i, files) in layers.iter().enumerate() {
-        let mut b = tar::Builder::new(Vec::new());
-        for (path, mode, data) in files {
-            let mut h = tar::Header::new_ustar();
-            h.set_size(data.len() as u64);
-            h.set_mode(*mode);
-            h.set_cksum();
-            b.append_data(&mut h, path, &data[..]).unwrap();
-        }
-        members.push((format!("layer{i}.tar"), b.into_inner().unwrap()));
-    }
-    let history: Vec<Value> = (0..layers.len())
-        .map(|i| json!({"created_by": format!("/bin/sh -c step {i}")}))
-        .collect();
-    let config = json!({
-        "architecture": "amd64", "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": []},
-        "history": history,
-    });
-    let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
-    let manifest = json!([{"Config": "config.json", "RepoTags": ["t:latest"], "Layers": names}]);
-    let path = dir.join("image.tar");
-    let mut b = tar::Builder::new(std::fs::File::create(&path).unwrap());
-    let mut add = |name: &str, data: &[u8]| {
-        let mut h = tar::Header::new_ustar();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, data).unwrap();
-    };
-    for (name, data) in &members {
-        add(name, data);
-    }
-    add("config.json", config.to_string().as_bytes());
-    add("manifest.json", manifest.to_string().as_bytes());
-    b.into_inner().unwrap();
-    path
-}
-
 fn noise(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761) | 1;
     (0..len)
@@ -208,26 +163,34 @@ fn same_size_pairs_and_duplicates_settled_by_first_pages_are_exact() {
     c2[big - 1] ^= 1; // same first page, differs at the end: read whole
     let mut twin_page = a.clone();
     twin_page[big - 7] ^= 1; // a's size and first page, other content
-    let image = docker_archive(
-        dir.path(),
-        &[
-            vec![
-                ("a", 0o644, a.clone()),
-                ("b", 0o644, b),
-                ("c", 0o644, c),
-                ("d", 0o644, d.clone()),
-            ],
-            vec![
-                ("a", 0o755, a.clone()),
-                ("b", 0o644, b2),
-                ("c", 0o644, c2),
-                ("d", 0o600, d),
-                ("copy-of-a", 0o644, a.clone()),
-                ("not-a", 0o644, twin_page),
-                ("other-first-page", 0o644, noise(big, 5)),
-            ],
-        ],
-    );
+    let layer = |files: Vec<(&str, u32, Vec<u8>)>| {
+        files
+            .into_iter()
+            .fold(Layer::new(), |l, (path, mode, data)| {
+                l.file_with_mode(path, &data, mode)
+            })
+            .finish()
+    };
+    let members = Image::new(vec![
+        layer(vec![
+            ("a", 0o644, a.clone()),
+            ("b", 0o644, b),
+            ("c", 0o644, c),
+            ("d", 0o644, d.clone()),
+        ]),
+        layer(vec![
+            ("a", 0o755, a.clone()),
+            ("b", 0o644, b2),
+            ("c", 0o644, c2),
+            ("d", 0o600, d),
+            ("copy-of-a", 0o644, a.clone()),
+            ("not-a", 0o644, twin_page),
+            ("other-first-page", 0o644, noise(big, 5)),
+        ]),
+    ])
+    .docker_save();
+    let image = dir.path().join("image.tar");
+    std::fs::write(&image, members.tar()).unwrap();
     let r = analyze_json(&image, &[]);
     let big = big as u64;
     assert_eq!(
