@@ -213,8 +213,8 @@ impl Reread {
         replay: &mut Replay,
         pool: &rayon::ThreadPool,
     ) -> Result<(), (usize, WalkError)> {
+        let plain = self.plain_layers();
         let Reread {
-            locations,
             paged,
             large,
             same_size,
@@ -273,11 +273,6 @@ impl Reread {
                     }),
             );
         }
-        let plain: Vec<(usize, BlobLocation)> = locations
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, l)| Some((i, l?)))
-            .collect();
         for (id, _, hash) in hash_contents(replay, &rest, &plain, pool)? {
             replay.set_hash(id, hash);
         }

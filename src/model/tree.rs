@@ -135,13 +135,7 @@ impl Tree {
             names,
             hasher,
         } = self;
-        index.insert_unique(hash, id, |&other| {
-            let n = &nodes[other as usize];
-            hasher.hash_one((
-                n.parent,
-                &names[n.name_off as usize..(n.name_off + n.name_len) as usize],
-            ))
-        });
+        index.insert_unique(hash, id, |&other| key_hash(hasher, nodes, names, other));
         id
     }
 
@@ -220,13 +214,7 @@ impl Tree {
             names,
             hasher,
         } = self;
-        index.reserve(more, |&other| {
-            let n = &nodes[other as usize];
-            hasher.hash_one((
-                n.parent,
-                &names[n.name_off as usize..(n.name_off + n.name_len) as usize],
-            ))
-        });
+        index.reserve(more, |&other| key_hash(hasher, nodes, names, other));
     }
 
     /// Bytes of distinct names stored.
@@ -239,6 +227,22 @@ impl Tree {
             + self.names.capacity()
             + self.index.capacity() * (std::mem::size_of::<NodeId>() + 1)
     }
+}
+
+/// The hash of node `id`'s key (its parent and name), as [`Tree::child`] hashes it: the
+/// index asks for it when it grows and moves what it holds. A free function because the
+/// index borrows the tree mutably meanwhile.
+fn key_hash(
+    hasher: &hashbrown::DefaultHashBuilder,
+    nodes: &[Node],
+    names: &[u8],
+    id: NodeId,
+) -> u64 {
+    let n = &nodes[id as usize];
+    hasher.hash_one((
+        n.parent,
+        &names[n.name_off as usize..(n.name_off + n.name_len) as usize],
+    ))
 }
 
 pub struct PresentChildren<'a> {
